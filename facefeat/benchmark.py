@@ -1,0 +1,251 @@
+"""Compare named pipelines on one data set, subject-independently."""
+
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from facefeat.evaluation import classification_metrics, make_folds, summarise_folds
+
+DEFAULT_PIPELINES = ("lbp-linear", "lbp-rf", "hog-linear", "hog-rf")
+
+
+def _requires_fit(est):
+    return est.__sklearn_tags__().requires_fit
+
+
+def _stateless_prefix(pipe):
+    """Number of leading steps that learn nothing from the data.
+
+    Those steps (face alignment, texture extractors) give the same output for
+    an image whatever the training fold, so the benchmark applies them to the
+    whole data set once instead of once per fold.
+    """
+    k = 0
+    for _, est in pipe.steps[:-1]:
+        if _requires_fit(est):
+            break
+        k += 1
+    return k
+
+
+def _step_key(pipe, k):
+    return tuple((type(e).__name__, repr(sorted(e.get_params(deep=False).items()))) for _, e in pipe.steps[:k])
+
+
+def _set_everywhere(pipe, name, value):
+    params = {f"{step}__{name}": value for step, est in pipe.steps if name in est.get_params(deep=False)}
+    pipe.set_params(**params)
+
+
+def _take(X, idx):
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, list):
+        return [X[i] for i in idx]
+    return X[idx]
+
+
+def _fit_predict(rest, X, y, train, test):
+    model = clone(rest)
+    t0 = time.perf_counter()
+    model.fit(_take(X, train), y[train])
+    t1 = time.perf_counter()
+    pred = model.predict(_take(X, test))
+    t2 = time.perf_counter()
+    return pred, t1 - t0, t2 - t1
+
+
+def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10, n_jobs=1, seed=0,
+                  cache_dir=None, out_dir=None, progress=True):
+    """Cross-validate pipelines on a data set and collect a paper's metrics.
+
+    Parameters
+    ----------
+    dataset : FaceDataset
+    pipelines : sequence of str
+        Names from :func:`facefeat.pipelines.list_pipelines` or recipe paths.
+    cv : {"auto", "kfold", "loso", "split"}
+        See :func:`facefeat.evaluation.make_folds`.
+    n_folds : int
+    n_jobs : int
+        Folds run in parallel; with a single fold the estimators' own
+        ``n_jobs`` get it instead.
+    seed : int
+        ``random_state`` of the folds and of every step that has one.
+    cache_dir : str, optional
+        On-disk cache of face detections (see ``FaceAligner(memory=...)``).
+    out_dir : str, optional
+        Where to write ``results.json``, ``results.md`` and the plots.
+    progress : bool
+
+    Returns
+    -------
+    dict
+        The content of ``results.json``.
+    """
+    from tqdm.auto import tqdm
+
+    from facefeat.pipelines import make_pipeline
+
+    t_start = time.perf_counter()
+    images, dataset = dataset.read_images(on_error="skip", progress=progress)
+    y = dataset.labels
+    classes = dataset.classes
+    protocol, folds = make_folds(dataset, cv=cv, n_folds=n_folds, random_state=seed)
+    used = np.unique(np.concatenate([np.concatenate([tr, te]) for tr, te in folds]))
+    results = {
+        "dataset": {**dataset.summary(), "root": dataset.root,
+                    "skipped": [{"path": p, "reason": r} for p, r in dataset.skipped]},
+        "protocol": {**protocol, "seed": seed, "n_images_used": int(len(used))},
+        "classes": classes,
+        "pipelines": {},
+    }
+    built = {name: make_pipeline(name) for name in pipelines}
+    for name, pipe in built.items():
+        _set_everywhere(pipe, "random_state", seed)
+        if cache_dir is not None:
+            _set_everywhere(pipe, "memory", str(cache_dir))
+        _set_everywhere(pipe, "progress", progress)
+        if len(folds) == 1:
+            _set_everywhere(pipe, "n_jobs", n_jobs)
+    memo = {}  # output of shared stateless prefixes (all pipelines share the aligner)
+    bar = tqdm(total=len(built) * len(folds), desc="benchmark", unit="fold", disable=not progress)
+    for name, pipe in built.items():
+        bar.set_postfix_str(name)
+        k = _stateless_prefix(pipe)
+        X, extract_seconds, found = images, 0.0, None
+        for j in range(1, k + 1):
+            key = _step_key(pipe, j)
+            if key not in memo:
+                t0 = time.perf_counter()
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="no face detected")
+                    memo[key] = (clone(pipe.steps[j - 1][1]).fit_transform(X), time.perf_counter() - t0)
+            X, seconds = memo[key]
+            extract_seconds += seconds
+            if hasattr(X, "face_found"):
+                found = X.face_found
+        rest = pipe[k:]
+        fold_jobs = 1 if len(folds) == 1 else n_jobs
+        outputs = []
+        for out in Parallel(n_jobs=fold_jobs, return_as="generator")(
+            delayed(_fit_predict)(rest, X, y, tr, te) for tr, te in folds
+        ):
+            outputs.append(out)
+            bar.update(1)
+        pooled_true = np.concatenate([y[te] for _, te in folds])
+        pooled_pred = np.concatenate([o[0] for o in outputs])
+        fold_metrics = [classification_metrics(y[te], o[0], classes) for (_, te), o in zip(folds, outputs)]
+        fit_s = float(np.mean([o[1] for o in outputs]))
+        predict_s = float(np.mean([o[2] for o in outputs]))
+        n_test = float(np.mean([len(te) for _, te in folds]))
+        per_image_extract = extract_seconds / len(y)
+        entry = {
+            "description": _description(name),
+            "steps": [s for s, _ in pipe.steps],
+            "folds": summarise_folds(fold_metrics),
+            "pooled": classification_metrics(pooled_true, pooled_pred, classes),
+            "timing": {
+                "extract_seconds": extract_seconds,
+                "fit_seconds_mean": fit_s,
+                "predict_seconds_mean": predict_s,
+                # end-to-end inference: feature extraction of a test image plus the head's prediction
+                "images_per_second": n_test / (predict_s + per_image_extract * n_test),
+            },
+        }
+        if found is not None:
+            missed = [dataset.paths[i] if dataset.paths else f"image[{i}]" for i in np.flatnonzero(~found)]
+            entry["faces_not_found"] = {"count": len(missed), "files": missed}
+        results["pipelines"][name] = entry
+    bar.close()
+    results["wall_seconds"] = time.perf_counter() - t_start
+    if out_dir is not None:
+        write_outputs(results, dataset, out_dir)
+    return results
+
+
+def _description(name):
+    from facefeat.pipelines import load_recipe
+
+    return load_recipe(name)["description"]
+
+
+# --------------------------------------------------------------------------- #
+# Outputs
+# --------------------------------------------------------------------------- #
+
+def _atomic_write(path, text):
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_outputs(results, dataset, out_dir):
+    """Write results.json, results.md, the confusion matrices and the class distribution."""
+    from facefeat import viz
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_write(out / "results.json", json.dumps(results, indent=1))
+    _atomic_write(out / "results.md", results_markdown(results))
+    viz.save(viz.plot_class_distribution(dataset.counts(), title=f"{dataset.name}: images per class"),
+             out / "class_distribution.png")
+    for name, entry in results["pipelines"].items():
+        ax = viz.plot_confusion_matrix(np.array(entry["pooled"]["confusion_matrix"]), results["classes"],
+                                       title=f"{name} on {dataset.name} (pooled over folds)")
+        viz.save(ax, out / f"confusion_{name}.png")
+
+
+_LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced acc.", "macro_f1": "macro-F1",
+           "micro_f1": "micro-F1"}
+
+
+def results_markdown(results):
+    """The results as a paper-style Markdown table, the best mean of each column in bold."""
+    pipes = results["pipelines"]
+    d, p = results["dataset"], results["protocol"]
+    lines = [
+        f"# {d['name']}: {len(pipes)} pipelines",
+        "",
+        f"{d['n_images']} images, {d['n_classes']} classes"
+        + (f", {d['n_subjects']} subjects" if d["n_subjects"] else "")
+        + f". Protocol: {p['description']}; seed {p['seed']}.",
+        "",
+        "Mean ± standard deviation over folds (pooled over all test predictions in brackets).",
+        "",
+        "| pipeline | " + " | ".join(_LABELS.values()) + " | images/s |",
+        "|---|" + "---:|" * (len(_LABELS) + 1),
+    ]
+    best = {k: max(e["folds"][k]["mean"] for e in pipes.values()) for k in _LABELS}
+    for name, e in pipes.items():
+        cells = []
+        for k in _LABELS:
+            m, s = e["folds"][k]["mean"], e["folds"][k]["std"]
+            cell = f"{m:.3f} ± {s:.3f}"
+            cell = f"**{cell}**" if np.isclose(m, best[k]) else cell
+            cells.append(f"{cell} ({e['pooled'][k]:.3f})")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {e['timing']['images_per_second']:.0f} |")
+    classes = results["classes"]
+    lines += ["", "Per-class F1 (mean over folds):", "",
+              "| pipeline | " + " | ".join(classes) + " |", "|---|" + "---:|" * len(classes)]
+    for name, e in pipes.items():
+        vals = [e["folds"]["per_class"][c]["f1"]["mean"] for c in classes]
+        lines.append(f"| {name} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in vals) + " |")
+    notes = []
+    for name, e in pipes.items():
+        nf = e.get("faces_not_found")
+        if nf and nf["count"]:
+            notes.append(f"- {name}: no face detected in {nf['count']} images (aligned by the fallback)")
+    if d.get("skipped"):
+        notes.append(f"- {len(d['skipped'])} files skipped while reading (listed in results.json)")
+    if notes:
+        lines += ["", "Notes:", ""] + notes
+    lines += ["", f"Wall time {results['wall_seconds']:.0f} s.", ""]
+    return "\n".join(lines)

@@ -1,0 +1,233 @@
+"""The ``facefeat`` command line."""
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+
+def default_cache_dir():
+    """``$FACEFEAT_CACHE``, else ``~/.cache/facefeat``."""
+    return Path(os.environ.get("FACEFEAT_CACHE") or Path.home() / ".cache" / "facefeat")
+
+
+def _load_dataset(data_dir, args):
+    from facefeat.datasets import load_folder
+
+    return load_folder(data_dir, subjects=_subject_rule(args.subjects))
+
+
+def _subject_rule(value):
+    return {"auto": "auto", "none": None}.get(value, value)
+
+
+def cmd_pipelines(args):
+    from facefeat.pipelines import list_pipelines
+
+    pipes = list_pipelines()
+    width = max(map(len, pipes))
+    for name, desc in pipes.items():
+        print(f"{name:<{width}}  {desc}")
+    return 0
+
+
+def cmd_benchmark(args):
+    from facefeat.benchmark import run_benchmark
+
+    if args.data_dir is None:
+        from facefeat.synthetic import make_expressions
+
+        dataset = make_expressions(random_state=args.seed)
+        print("No DATA_DIR given: running on make_expressions(), a small synthetic set made by warping one\n"
+              "public-domain face. To compare pipelines on your data, run\n"
+              "  facefeat benchmark path/to/faces   (one sub-folder per emotion: anger/, happiness/, ...)\n")
+    else:
+        dataset = _load_dataset(args.data_dir, args)
+    print(dataset.describe())
+    pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
+    out = Path(args.out)
+    results = run_benchmark(dataset, pipelines, cv=args.cv, n_folds=args.folds, n_jobs=args.n_jobs,
+                            seed=args.seed, cache_dir=None if args.no_cache else default_cache_dir(),
+                            out_dir=out, progress=not args.quiet)
+    print()
+    print(f"protocol: {results['protocol']['description']}")
+    for name, e in results["pipelines"].items():
+        f = e["folds"]
+        print(f"  {name:<14} macro-F1 {f['macro_f1']['mean']:.3f} ± {f['macro_f1']['std']:.3f}   "
+              f"accuracy {f['accuracy']['mean']:.3f} ± {f['accuracy']['std']:.3f}")
+    print(f"wall time {results['wall_seconds']:.1f} s; results in {out}/ (results.md, results.json, *.png)")
+    return 0
+
+
+def cmd_fit(args):
+    import joblib
+
+    from facefeat.pipelines import make_pipeline
+
+    dataset = _load_dataset(args.data_dir, args)
+    if dataset.split is not None and not args.all:
+        dataset = dataset.subset(np.flatnonzero(dataset.split == "train"))
+        print(f"training on the 'train' split ({len(dataset)} images); --all uses every image")
+    images, dataset = dataset.read_images(on_error="skip", progress=not args.quiet)
+    pipe = make_pipeline(args.pipeline)
+    for step, est in pipe.steps:
+        params = est.get_params(deep=False)
+        if "random_state" in params:
+            est.set_params(random_state=args.seed)
+        if "memory" in params and not args.no_cache:
+            est.set_params(memory=str(default_cache_dir()))
+    pipe.fit(images, dataset.labels)
+    model = {"format": "facefeat-model", "pipeline_name": args.pipeline, "classes": dataset.classes,
+             "n_train": len(dataset), "pipeline": pipe}
+    joblib.dump(model, args.out)
+    print(f"fitted {args.pipeline} on {len(dataset)} images of {dataset.name}; model written to {args.out}")
+    return 0
+
+
+def _expand(paths):
+    from facefeat.io import is_image_file
+
+    out = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(str(f) for f in sorted(p.rglob("*")) if f.is_file() and is_image_file(f))
+        else:
+            out.append(str(p))  # unreadable or missing files get an error record
+    return out
+
+
+def cmd_predict(args):
+    import joblib
+
+    from facefeat.io import ImageReadError, read_image
+
+    model = joblib.load(args.model)
+    if not isinstance(model, dict) or model.get("format") != "facefeat-model":
+        print(f"error: {args.model} is not a facefeat model (made by `facefeat fit`)", file=sys.stderr)
+        return 2
+    pipe = model["pipeline"]
+    files = _expand(args.paths)
+    if not files:
+        print("error: no image files found in " + ", ".join(args.paths), file=sys.stderr)
+        return 2
+    records, images, where = [], [], []
+    for path in files:
+        try:
+            images.append(read_image(path))
+            where.append(len(records))
+            records.append({"path": path})
+        except ImageReadError as exc:
+            if args.on_error == "raise":
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            records.append({"path": path, "error": str(exc)})
+    if images:
+        first = pipe.steps[0][1]
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="no face detected")
+            X = first.transform(images)
+        proba = pipe[1:].predict_proba(X)
+        classes = [str(c) for c in pipe.classes_]
+        found = getattr(X, "face_found", np.ones(len(images), bool))
+        for i, k in enumerate(where):
+            records[k].update({
+                "label": classes[int(np.argmax(proba[i]))],
+                "proba": {c: round(float(p), 6) for c, p in zip(classes, proba[i])},
+                "face_found": bool(found[i]),
+            })
+    out = open(args.output, "w") if args.output else sys.stdout
+    try:
+        _write_records(records, args.format, out)
+    finally:
+        if args.output:
+            out.close()
+    n_err = sum("error" in r for r in records)
+    if n_err:
+        print(f"{n_err} of {len(records)} files could not be read (records with an 'error' key)", file=sys.stderr)
+    return 0
+
+
+def _write_records(records, fmt, out):
+    if fmt == "jsonl":
+        for r in records:
+            out.write(json.dumps(r) + "\n")
+        return
+    import csv
+
+    classes = sorted({c for r in records for c in r.get("proba", {})})
+    writer = csv.writer(out)
+    writer.writerow(["path", "label", "face_found", "error"] + [f"proba_{c}" for c in classes])
+    for r in records:
+        writer.writerow([r["path"], r.get("label", ""), r.get("face_found", ""), r.get("error", "")]
+                        + [r.get("proba", {}).get(c, "") for c in classes])
+
+
+def build_parser():
+    from facefeat.benchmark import DEFAULT_PIPELINES
+    from facefeat.evaluation import CV_CHOICES
+
+    parser = argparse.ArgumentParser(prog="facefeat", description="Facial expression recognition: compare "
+                                     "feature pipelines on your face images, then use the winner.")
+    from facefeat import __version__
+
+    parser.add_argument("--version", action="version", version=f"facefeat {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def data_options(p):
+        p.add_argument("--subjects", default="auto", metavar="RULE",
+                       help="subject ids: 'auto' (known layouts), 'none', or a regex on the file name "
+                            "whose first group is the id")
+        p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--no-cache", action="store_true", help="do not cache face detections "
+                       "(default cache: $FACEFEAT_CACHE or ~/.cache/facefeat)")
+        p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    p = sub.add_parser("benchmark", help="compare pipelines on a data set, subject-independently")
+    p.add_argument("data_dir", nargs="?", help="<dir>/<class>/<image>; omitted: the synthetic demo set")
+    p.add_argument("--pipelines", default=",".join(DEFAULT_PIPELINES),
+                   help=f"comma-separated names or recipe files (default {','.join(DEFAULT_PIPELINES)})")
+    p.add_argument("--cv", choices=CV_CHOICES, default="auto")
+    p.add_argument("--folds", type=int, default=10)
+    p.add_argument("--out", default="facefeat-results", help="output folder (default ./facefeat-results)")
+    p.add_argument("--n-jobs", type=int, default=1)
+    data_options(p)
+    p.set_defaults(func=cmd_benchmark)
+
+    p = sub.add_parser("fit", help="fit a pipeline on a data set and save the model")
+    p.add_argument("data_dir")
+    p.add_argument("--pipeline", required=True)
+    p.add_argument("--out", required=True, help="model file to write")
+    p.add_argument("--all", action="store_true", help="use every image, not only the 'train' split")
+    data_options(p)
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("predict", help="predict the expression of images with a fitted model")
+    p.add_argument("model")
+    p.add_argument("paths", nargs="+", help="image files or folders")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument("--output", help="write here instead of standard output")
+    p.add_argument("--on-error", choices=("record", "raise"), default="record",
+                   help="an unreadable file gets a record with an 'error' key (default) or stops the run")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("pipelines", help="list the named pipelines")
+    p.set_defaults(func=cmd_pipelines)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Subject-independent evaluation protocols and the metrics a paper reports."""
+
+import warnings
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold, StratifiedKFold
+
+CV_CHOICES = ("auto", "kfold", "loso", "split")
+# Leave-one-subject-out is used below this many subjects (JAFFE has 10).
+LOSO_MAX_SUBJECTS = 15
+
+
+class IdentityLeakWarning(UserWarning):
+    """Folds were made without subject ids, so one person may be in train and test."""
+
+
+def make_folds(dataset, cv="auto", n_folds=10, random_state=0):
+    """Train/test index pairs for a data set, never sharing a subject.
+
+    Parameters
+    ----------
+    dataset : FaceDataset
+    cv : {"auto", "kfold", "loso", "split"}
+        ``"auto"``: the data set's own split when it has one (FER2013:
+        Training -> PublicTest), leave-one-subject-out with at most 15
+        subjects, subject-grouped stratified k-fold with more, and plain
+        stratified k-fold (with an :class:`IdentityLeakWarning`) without
+        subject ids. ``"kfold"`` groups by subject whenever subject ids exist.
+    n_folds : int
+    random_state : int
+
+    Returns
+    -------
+    protocol : dict
+        ``name`` and a human-readable ``description``.
+    folds : list of (ndarray, ndarray)
+        Train and test indices.
+    """
+    if cv not in CV_CHOICES:
+        raise ValueError(f"cv must be one of {', '.join(CV_CHOICES)}, got {cv!r}")
+    y, groups, split = dataset.labels, dataset.groups, dataset.split
+    n_subjects = None if groups is None else len(np.unique(groups))
+    if cv == "auto":
+        if split is not None and {"train", "test"} <= set(split.tolist()):
+            cv = "split"
+        elif groups is not None:
+            cv = "loso" if n_subjects <= LOSO_MAX_SUBJECTS else "kfold"
+        else:
+            cv = "kfold"
+    X = np.zeros((len(y), 1))
+    if cv == "split":
+        if split is None:
+            raise ValueError(f"--cv split needs a data set with a train/test split; {dataset.name} has none")
+        train, test = np.flatnonzero(split == "train"), np.flatnonzero(split == "test")
+        if len(train) == 0 or len(test) == 0:
+            raise ValueError(f"split needs 'train' and 'test' items, got {sorted(set(split.tolist()))}")
+        ignored = len(y) - len(train) - len(test)
+        desc = f"fixed split: train on {len(train)} 'train' images, test on {len(test)} 'test' images"
+        if ignored:
+            desc += f" ({ignored} images of other splits not used)"
+        return {"name": "split", "description": desc, "n_folds": 1}, [(train, test)]
+    if cv == "loso":
+        if groups is None:
+            raise ValueError(f"--cv loso needs subject ids; {dataset.name} has none")
+        folds = list(LeaveOneGroupOut().split(X, y, groups))
+        desc = f"leave-one-subject-out over {n_subjects} subjects"
+    elif groups is not None:
+        k = min(n_folds, n_subjects)
+        folds = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=random_state).split(X, y, groups))
+        desc = f"stratified {k}-fold cross-validation grouped by subject ({n_subjects} subjects)"
+    else:
+        k = min(n_folds, int(np.unique(y, return_counts=True)[1].min()))
+        if k < 2:
+            raise ValueError("a class has fewer than 2 images: cannot cross-validate")
+        warnings.warn(
+            f"{dataset.name} has no subject ids: stratified {k}-fold over images, so the same person may be "
+            "in training and test folds and scores may be optimistic (give subject ids with --subjects)",
+            IdentityLeakWarning, stacklevel=2,
+        )
+        folds = list(StratifiedKFold(n_splits=k, shuffle=True, random_state=random_state).split(X, y))
+        desc = f"stratified {k}-fold cross-validation over images (no subject ids: identities may leak)"
+    if groups is not None:
+        for train, test in folds:
+            shared = set(groups[train]) & set(groups[test])
+            if shared:  # the splitters above cannot do this; fail loudly if one ever does
+                raise AssertionError(f"subjects in both train and test: {sorted(shared)[:5]}")
+    return {"name": cv, "description": desc, "n_folds": len(folds)}, folds
+
+
+def classification_metrics(y_true, y_pred, classes):
+    """Accuracy, balanced accuracy, macro/micro F1, per-class P/R/F1 and the confusion matrix.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of str of shape (n_samples,)
+    classes : list of str
+        Row/column order of the confusion matrix and per-class lists.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> m = classification_metrics(["a", "a", "b"], ["a", "b", "b"], ["a", "b"])
+    >>> m["accuracy"], m["confusion_matrix"]
+    (0.6666666666666666, [[1, 1], [0, 1]])
+    """
+    classes = list(classes)
+    present = [c for c in classes if c in set(np.asarray(y_true).tolist())]
+    p, r, f, support = precision_recall_fscore_support(y_true, y_pred, labels=classes, zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        # balanced accuracy is the mean recall over the classes present in y_true
+        "balanced_accuracy": float(np.mean([r[classes.index(c)] for c in present])),
+        # macro over the classes present in this test set, so a fold without a class is not penalised
+        "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
+        "micro_f1": float(f1_score(y_true, y_pred, labels=classes, average="micro", zero_division=0)),
+        "per_class": {
+            c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(support[i])}
+            for i, c in enumerate(classes)
+        },
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=classes).tolist(),
+    }
+
+
+SCALAR_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1")
+
+
+def summarise_folds(fold_metrics):
+    """Mean and standard deviation over folds of each scalar and per-class metric."""
+    out = {}
+    for key in SCALAR_METRICS:
+        values = np.array([m[key] for m in fold_metrics])
+        out[key] = {"mean": float(values.mean()), "std": float(values.std())}
+    classes = list(fold_metrics[0]["per_class"])
+    out["per_class"] = {}
+    for c in classes:
+        # a class absent from a test fold has no recall or F1 there
+        rows = [m["per_class"][c] for m in fold_metrics if m["per_class"][c]["support"] > 0]
+        out["per_class"][c] = {
+            k: {"mean": float(np.mean([r[k] for r in rows])) if rows else None,
+                "std": float(np.std([r[k] for r in rows])) if rows else None}
+            for k in ("precision", "recall", "f1")
+        }
+    cms = np.array([m["confusion_matrix"] for m in fold_metrics], dtype=float)
+    out["confusion_matrix"] = {"mean": cms.mean(axis=0).tolist(), "std": cms.std(axis=0).tolist()}
+    return out

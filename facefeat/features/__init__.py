@@ -1,0 +1,1 @@
+"""Feature extractors: scikit-learn transformers from face images to vectors."""

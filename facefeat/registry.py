@@ -1,0 +1,38 @@
+"""The components that pipeline recipes may name.
+
+An explicit mapping from recipe names to ``(module, class)``; a class is
+imported only when a recipe uses it, so importing facefeat never imports
+torch, and recipe files can never name arbitrary code.
+"""
+
+from importlib import import_module
+
+COMPONENTS = {
+    # face preparation
+    "face_aligner": ("facefeat.align", "FaceAligner"),
+    # feature extractors
+    "lbp": ("facefeat.features.lbp", "LBPHistogram"),
+    "hog": ("facefeat.features.hog", "HOGFeatures"),
+    # generic scikit-learn steps
+    "standard_scaler": ("sklearn.preprocessing", "StandardScaler"),
+    "pca": ("sklearn.decomposition", "PCA"),
+    # classification heads
+    "logistic_regression": ("sklearn.linear_model", "LogisticRegression"),
+    "linear_svm": ("sklearn.svm", "LinearSVC"),
+    "random_forest": ("sklearn.ensemble", "RandomForestClassifier"),
+}
+
+
+def get_component(name):
+    """The estimator class registered under ``name``.
+
+    Examples
+    --------
+    >>> get_component("random_forest").__name__
+    'RandomForestClassifier'
+    """
+    try:
+        module, attr = COMPONENTS[name]
+    except KeyError:
+        raise ValueError(f"unknown component {name!r}; known: {', '.join(sorted(COMPONENTS))}") from None
+    return getattr(import_module(module), attr)

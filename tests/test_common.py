@@ -1,0 +1,90 @@
+"""Every facefeat estimator in the registry through the shared checks.
+
+Estimators on 2-D feature matrices go through scikit-learn's
+``parametrize_with_checks``; image transformers, which it skips, through the
+checks below: clone, parameter round-trip, pickling, output width equal to the
+number of feature names, and invalid parameters refused clearly.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from facefeat.registry import COMPONENTS, get_component
+
+FACEFEAT = {name: get_component(name) for name, (module, _) in COMPONENTS.items() if module.startswith("facefeat")}
+
+
+def _is_image_estimator(cls):
+    return not cls().__sklearn_tags__().input_tags.two_d_array
+
+
+IMAGE_ESTIMATORS = {n: c for n, c in FACEFEAT.items() if _is_image_estimator(c)}
+ARRAY_ESTIMATORS = [c() for n, c in FACEFEAT.items() if not _is_image_estimator(c)]
+
+# A value per parameter that the estimator must refuse at fit
+INVALID = {
+    "face_aligner": {"size": 0, "detector": "viola-jones", "on_no_face": "ignore"},
+    "lbp": {"P": 0, "R": -1.0, "method": "foo", "grid": (0, 3)},
+    "hog": {"orientations": 0, "pixels_per_cell": (0, 8)},
+}
+
+
+@pytest.fixture(scope="module")
+def faces():
+    from facefeat.align import FaceAligner
+    from facefeat.synthetic import make_expressions
+
+    return FaceAligner(size=64).fit_transform(make_expressions(n_subjects=1, n_per_class=1).images)
+
+
+def _output(est, faces):
+    out = est.fit_transform(faces)
+    return out.images if hasattr(out, "images") else out
+
+
+@pytest.mark.parametrize("name", sorted(IMAGE_ESTIMATORS))
+def test_clone_and_params_round_trip(name):
+    est = IMAGE_ESTIMATORS[name]()
+    params = est.get_params()
+    twin = clone(est).set_params(**params)
+    assert twin.get_params() == params
+    assert type(twin)(**params).get_params() == params
+
+
+@pytest.mark.parametrize("name", sorted(IMAGE_ESTIMATORS))
+def test_pickle_gives_identical_output(name, faces):
+    est = IMAGE_ESTIMATORS[name]().fit(faces)
+    restored = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(_output(est, faces), _output(restored, faces))
+
+
+@pytest.mark.parametrize("name", sorted(n for n in IMAGE_ESTIMATORS if hasattr(IMAGE_ESTIMATORS[n], "get_feature_names_out")))
+def test_width_equals_feature_names(name, faces):
+    est = IMAGE_ESTIMATORS[name]()
+    out = est.fit_transform(faces)
+    names = est.get_feature_names_out()
+    assert out.shape == (len(faces), len(names))
+    assert len(set(names)) == len(names)
+    assert all(n.startswith(name + "_") for n in names)
+
+
+@pytest.mark.parametrize("name, param, value", [(n, p, v) for n, bad in INVALID.items() for p, v in bad.items()])
+def test_invalid_parameters_are_refused(name, param, value, faces):
+    est = FACEFEAT[name](**{param: value})
+    with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
+        est.fit(faces)
+
+
+def test_every_image_estimator_has_invalid_cases():
+    assert set(IMAGE_ESTIMATORS) <= set(INVALID)
+
+
+if ARRAY_ESTIMATORS:
+    @parametrize_with_checks(ARRAY_ESTIMATORS)
+    def test_sklearn_compatible(estimator, check):
+        check(estimator)

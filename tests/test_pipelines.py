@@ -1,0 +1,74 @@
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from facefeat.pipelines import list_pipelines, load_recipe, make_pipeline
+from facefeat.registry import COMPONENTS, get_component
+
+BUILT_IN = ("lbp-linear", "lbp-rf", "hog-linear", "hog-rf")
+
+
+def test_built_in_pipelines_listed_with_descriptions():
+    pipes = list_pipelines()
+    assert set(BUILT_IN) <= set(pipes)
+    assert all(isinstance(d, str) and len(d) > 20 for d in pipes.values())
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_recipe_builds_a_plain_pipeline(name):
+    pipe = make_pipeline(name)
+    assert type(pipe) is Pipeline and pipe.steps[0][0] == "align"
+    twin = pickle.loads(pickle.dumps(clone(pipe)))
+    assert twin.get_params().keys() == pipe.get_params().keys()
+    head = pipe.steps[-1][1]
+    assert type(head).__name__ == ("LogisticRegression" if name.endswith("linear") else "RandomForestClassifier")
+    if name.endswith("rf"):
+        assert head.n_estimators == 500
+
+
+def test_lbp_recipe_parameters_become_tuples():
+    assert make_pipeline("lbp-linear").named_steps["lbp"].grid == (7, 7)
+
+
+def test_user_recipe_file(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('description = "LBP r2 + balanced forest"\n'
+                    '[[steps]]\nname = "lbp"\nuse = "lbp"\nparams = { R = 2.0 }\n'
+                    '[[steps]]\nname = "clf"\nuse = "random_forest"\n'
+                    'params = { n_estimators = 10, class_weight = "balanced" }\n')
+    pipe = make_pipeline(str(path))
+    assert pipe.named_steps["lbp"].R == 2.0 and pipe.named_steps["clf"].class_weight == "balanced"
+    assert load_recipe(str(path))["name"] == "mine"
+
+
+def test_bad_recipes_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown pipeline 'nope'"):
+        make_pipeline("nope")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('description = "x"\n[[steps]]\nname = "a"\nuse = "os.system"\n')
+    with pytest.raises(ValueError, match="unknown component 'os.system'"):
+        make_pipeline(str(bad))
+    bad.write_text("description = ")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        make_pipeline(str(bad))
+    bad.write_text('description = "no steps"\n')
+    with pytest.raises(ValueError, match="at least one"):
+        make_pipeline(str(bad))
+
+
+def test_registry_resolves_every_component():
+    for name in COMPONENTS:
+        assert isinstance(get_component(name), type)
+
+
+def test_importing_facefeat_does_not_import_heavy_modules():
+    import subprocess
+    import sys
+
+    code = ("import sys, facefeat, facefeat.pipelines; "
+            "print(sorted(m for m in ('torch', 'dlib', 'cv2', 'facefeat.align') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
