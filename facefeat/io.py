@@ -232,7 +232,8 @@ def _resolve_max_pixels(max_pixels):
             try:
                 max_pixels = float(raw)
             except ValueError:
-                raise ValueError(f"{source} must be a positive number of pixels, got {raw!r}") from None
+                msg = f"{source} must be a positive number of pixels, got {raw!r}"
+                raise ValueError(msg) from None
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, numbers.Real):
         raise TypeError(f"{source} must be a positive number of pixels, got {max_pixels!r}")
     if not max_pixels > 0:  # also rejects NaN

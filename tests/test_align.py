@@ -17,7 +17,7 @@ def aligned(expressions):
 
 def test_eyes_land_on_canonical_positions(expressions, aligned):
     assert aligned.face_found.all()
-    target = canonical_eyes(96, 0.36, 0.36)
+    target = canonical_eyes(96, 0.48, 0.32)
     T = aligned.transforms
     truth = np.einsum("nij,nkj->nki", T[:, :, :2], expressions.landmarks) + T[:, None, :, 2]
     right, left = eye_centres(truth)
@@ -27,7 +27,7 @@ def test_eyes_land_on_canonical_positions(expressions, aligned):
 
 def test_landmarks_are_in_the_crop_frame(aligned):
     right, left = eye_centres(aligned.landmarks)
-    np.testing.assert_allclose(np.stack([right, left], 1), np.broadcast_to(canonical_eyes(96, 0.36, 0.36),
+    np.testing.assert_allclose(np.stack([right, left], 1), np.broadcast_to(canonical_eyes(96, 0.48, 0.32),
                                                                            (len(aligned), 2, 2)), atol=1e-6)
     assert aligned.images.shape == (len(aligned), 96, 96) and aligned.images.dtype == np.uint8
 
@@ -105,3 +105,31 @@ def test_facebatch_indexing_keeps_type(aligned):
     both = FaceBatch.concatenate([aligned[:2], aligned[2:4]])
     np.testing.assert_array_equal(both.images, aligned.images[:4])
     np.testing.assert_array_equal(both.transforms, aligned.transforms[:4])
+
+
+def test_mmod_detector_agrees_with_hog(expressions):
+    images = expressions.images[:2]
+    hog = FaceAligner(size=64).fit_transform(images)
+    mmod = FaceAligner(size=64, detector="mmod").fit_transform(images)
+    assert mmod.face_found.all()
+    # both boxes lead the same landmark model to nearly the same points
+    diff = np.hypot(*(mmod.landmarks - hog.landmarks).transpose(2, 0, 1))
+    assert diff.mean() < 1.0 and diff.max() < 3.0
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("name, min_found", [("ck_plus_48", 1.0), ("jaffe", 1.0), ("fer2013", 0.5)])
+def test_real_faces_are_found(name, min_found):
+    from conftest import shared_dataset
+    from facefeat.datasets import load_folder
+
+    ds = load_folder(shared_dataset(name))
+    sample = ds.subset(np.linspace(0, len(ds) - 1, 40).astype(int))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoFaceWarning)
+        batch = FaceAligner().fit_transform(sample.paths)
+    assert batch.face_found.mean() >= min_found
+    # detected faces put the eyes on the canonical positions, so the mean crop is face-shaped:
+    # the eye rows are darker than the cheek rows below them
+    found = batch.images[batch.face_found].astype(float)
+    assert found[:, 28:34].mean() < found[:, 44:52].mean()

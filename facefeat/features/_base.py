@@ -99,10 +99,29 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         self
         """
         self._validate_params()
+        self._record(check_images(X))
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit and transform, checking the images once.
+
+        Parameters
+        ----------
+        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
+        y : ignored
+
+        Returns
+        -------
+        ndarray of shape (n, n_features_out_)
+        """
+        self._validate_params()
         images = check_images(X)
+        self._record(images)
+        return self._transform_images(images)
+
+    def _record(self, images):
         self.image_shape_ = images[0].shape[:2]
         self.n_features_out_ = len(self._output_names(self.image_shape_))
-        return self
 
     def transform(self, X):
         """Extract one feature vector per image.
