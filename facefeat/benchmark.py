@@ -39,7 +39,12 @@ def _step_key(pipe, k):
 
 
 def _set_everywhere(pipe, name, value):
-    params = {f"{step}__{name}": value for step, est in pipe.steps if name in est.get_params(deep=False)}
+    params = {
+        f"{step}__{name}": value
+        for step, est in pipe.steps
+        # LogisticRegression's n_jobs does nothing since scikit-learn 1.8 and warns when set
+        if name in est.get_params(deep=False) and not (name == "n_jobs" and type(est).__name__ == "LogisticRegression")
+    }
     pipe.set_params(**params)
 
 
