@@ -67,7 +67,7 @@ def _fit_predict(rest, X, y, train, test):
 
 
 def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10, n_jobs=1, seed=0,
-                  cache_dir=None, out_dir=None, progress=True):
+                  cache_dir=None, out_dir=None, progress=True, dedupe="group", n_boot=1000):
     """Cross-validate pipelines on a data set and collect a paper's metrics.
 
     Parameters
@@ -86,8 +86,18 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     cache_dir : str, optional
         On-disk cache of face detections (see ``FaceAligner(memory=...)``).
     out_dir : str, optional
-        Where to write ``results.json``, ``results.md`` and the plots.
+        Where to write ``results.json``, ``results.md``, ``audit.json``,
+        ``audit.md`` and the plots.
     progress : bool
+    dedupe : {"group", "drop", "off"}, default="group"
+        What to do with pixel-identical images (see
+        :func:`facefeat.audit.dedupe_plan`): keep each duplicate group in one
+        fold, keep one image per group, or nothing. Groups with conflicting
+        labels are removed, and with a fixed split training copies of test
+        images are removed, unless ``"off"``.
+    n_boot : int, default=1000
+        Bootstrap resamples for the confidence intervals and the paired
+        comparisons (clustered by subject when there are subject ids).
 
     Returns
     -------
@@ -96,21 +106,34 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     """
     from tqdm.auto import tqdm
 
+    from facefeat.audit import audit_dataset, dedupe_plan
     from facefeat.pipelines import make_pipeline
+    from facefeat.uncertainty import bootstrap_ci, paired_comparison
 
     t_start = time.perf_counter()
     images, dataset = dataset.read_images(on_error="skip", progress=progress)
+    audit = audit_dataset(dataset, images=images)  # exact duplicates of the decoded pixels: ~1 s for FER2013
+    split = dataset.split
+    split_protocol = cv == "split" or (cv == "auto" and split is not None and {"train", "test"} <= set(split.tolist()))
+    keep, fold_groups, dedupe_note = dedupe_plan(dataset, audit, mode=dedupe, split_protocol=split_protocol)
+    if len(keep) < len(dataset):
+        images = [images[i] for i in keep]
+        dataset = dataset.subset(keep)
     y = dataset.labels
     classes = dataset.classes
-    protocol, folds = make_folds(dataset, cv=cv, n_folds=n_folds, random_state=seed)
+    protocol, folds = make_folds(dataset, cv=cv, n_folds=n_folds, random_state=seed, groups=fold_groups)
     used = np.unique(np.concatenate([np.concatenate([tr, te]) for tr, te in folds]))
     results = {
         "dataset": {**dataset.summary(), "root": dataset.root,
                     "skipped": [{"path": p, "reason": r} for p, r in dataset.skipped]},
-        "protocol": {**protocol, "seed": seed, "n_images_used": int(len(used))},
+        "protocol": {**protocol, "seed": seed, "n_images_used": int(len(used)), "dedupe": dedupe_note},
+        "audit": {**audit.summary, "params": audit.params},
         "classes": classes,
         "pipelines": {},
     }
+    # bootstrap clusters: the fold groups (subjects merged with duplicate groups), pooled like the predictions
+    pooled_groups = None if fold_groups is None else np.concatenate([fold_groups[te] for _, te in folds])
+    pooled_preds = {}
     built = {name: make_pipeline(name) for name in pipelines}
     for name, pipe in built.items():
         _set_everywhere(pipe, "random_state", seed)
@@ -146,6 +169,7 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
             bar.update(1)
         pooled_true = np.concatenate([y[te] for _, te in folds])
         pooled_pred = np.concatenate([o[0] for o in outputs])
+        pooled_preds[name] = pooled_pred
         fold_metrics = [classification_metrics(y[te], o[0], classes) for (_, te), o in zip(folds, outputs)]
         fit_s = float(np.mean([o[1] for o in outputs]))
         predict_s = float(np.mean([o[2] for o in outputs]))
@@ -156,6 +180,8 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
             "steps": [s for s, _ in pipe.steps],
             "folds": summarise_folds(fold_metrics),
             "pooled": classification_metrics(pooled_true, pooled_pred, classes),
+            "pooled_ci": bootstrap_ci(pooled_true, pooled_pred, classes, groups=pooled_groups, n_boot=n_boot,
+                                      random_state=seed),
             "timing": {
                 "extract_seconds": extract_seconds,
                 "fit_seconds_mean": fit_s,
@@ -169,9 +195,17 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
             entry["faces_not_found"] = {"count": len(missed), "files": missed}
         results["pipelines"][name] = entry
     bar.close()
+    # the best pipeline (pooled macro-F1) against each other one, on the same test items
+    pipes = results["pipelines"]
+    best = max(pipes, key=lambda n: pipes[n]["pooled"]["macro_f1"])
+    results["comparisons"] = [
+        {"a": best, "b": other, **paired_comparison(pooled_true, pooled_preds[best], pooled_preds[other], classes,
+                                                   groups=pooled_groups, n_boot=n_boot, random_state=seed)}
+        for other in pipes if other != best
+    ]
     results["wall_seconds"] = time.perf_counter() - t_start
     if out_dir is not None:
-        write_outputs(results, dataset, out_dir)
+        write_outputs(results, dataset, out_dir, audit=audit)
     return results
 
 
@@ -192,14 +226,17 @@ def _atomic_write(path, text):
     os.replace(tmp, path)
 
 
-def write_outputs(results, dataset, out_dir):
-    """Write results.json, results.md, the confusion matrices and the class distribution."""
+def write_outputs(results, dataset, out_dir, audit=None):
+    """Write results.json, results.md, audit.json/.md, the confusion matrices and the class distribution."""
     from facefeat import viz
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _atomic_write(out / "results.json", json.dumps(results, indent=1))
     _atomic_write(out / "results.md", results_markdown(results))
+    if audit is not None:
+        _atomic_write(out / "audit.json", audit.to_json())
+        _atomic_write(out / "audit.md", audit.to_markdown())
     viz.save(viz.plot_class_distribution(dataset.counts(), title=f"{dataset.name}: images per class"),
              out / "class_distribution.png")
     for name, entry in results["pipelines"].items():
@@ -243,6 +280,7 @@ def results_markdown(results):
     for name, e in pipes.items():
         vals = [e["folds"]["per_class"][c]["f1"]["mean"] for c in classes]
         lines.append(f"| {name} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in vals) + " |")
+    lines += _uncertainty_markdown(results)
     notes = []
     for name, e in pipes.items():
         nf = e.get("faces_not_found")
@@ -250,7 +288,38 @@ def results_markdown(results):
             notes.append(f"- {name}: no face detected in {nf['count']} images (aligned by the fallback)")
     if d.get("skipped"):
         notes.append(f"- {len(d['skipped'])} files skipped while reading (listed in results.json)")
+    dedupe = p.get("dedupe")
+    if dedupe and dedupe["n_duplicate_groups"]:
+        notes.append(f"- duplicates: {dedupe['description']} (audit.md lists every group)")
     if notes:
         lines += ["", "Notes:", ""] + notes
     lines += ["", f"Wall time {results['wall_seconds']:.0f} s.", ""]
     return "\n".join(lines)
+
+
+def _uncertainty_markdown(results):
+    """Bootstrap CIs of the pooled scores and the paired comparisons, as Markdown lines."""
+    pipes = results["pipelines"]
+    cis = {n: e["pooled_ci"] for n, e in pipes.items() if "pooled_ci" in e}
+    if not cis:
+        return []
+    any_ci = next(iter(cis.values()))
+    lines = ["", f"Pooled scores with {any_ci['confidence']:.0%} bootstrap confidence intervals "
+             f"({any_ci['method']}, {any_ci['n_units']} {any_ci['resampling']}, {any_ci['n_boot']} resamples):", "",
+             "| pipeline | accuracy | balanced acc. | macro-F1 |", "|---|---:|---:|---:|"]
+    for n, ci in cis.items():
+        cells = [f"{ci[k]['estimate']:.3f} [{ci[k]['low']:.3f}, {ci[k]['high']:.3f}]"
+                 for k in ("accuracy", "balanced_accuracy", "macro_f1")]
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    comps = results.get("comparisons") or []
+    if comps:
+        lines += ["", "Best pipeline against each other one (paired bootstrap of A - B on the same test items; "
+                  "McNemar: exact test on the items only one gets right):", "",
+                  "| A vs B | Δ macro-F1 [95% CI] | A better in | Δ accuracy [95% CI] | McNemar p |",
+                  "|---|---:|---:|---:|---:|"]
+        for c in comps:
+            f, a = c["macro_f1"], c["accuracy"]
+            lines.append(f"| {c['a']} vs {c['b']} | {f['difference']:+.3f} [{f['low']:+.3f}, {f['high']:+.3f}] | "
+                         f"{f['fraction_a_better']:.1%} | {a['difference']:+.3f} [{a['low']:+.3f}, {a['high']:+.3f}] | "
+                         f"{c['mcnemar']['p_value']:.2g} |")
+    return lines

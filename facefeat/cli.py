@@ -52,12 +52,14 @@ def cmd_benchmark(args):
     out = Path(args.out)
     results = run_benchmark(dataset, pipelines, cv=args.cv, n_folds=args.folds, n_jobs=args.n_jobs,
                             seed=args.seed, cache_dir=None if args.no_cache else default_cache_dir(),
-                            out_dir=out, progress=not args.quiet)
+                            out_dir=out, progress=not args.quiet, dedupe=args.dedupe)
     print()
     print(f"protocol: {results['protocol']['description']}")
+    print(f"duplicates: {results['protocol']['dedupe']['description']}")
     for name, e in results["pipelines"].items():
-        f = e["folds"]
-        print(f"  {name:<14} macro-F1 {f['macro_f1']['mean']:.3f} ± {f['macro_f1']['std']:.3f}   "
+        f, ci = e["folds"], e["pooled_ci"]["macro_f1"]
+        print(f"  {name:<14} macro-F1 {f['macro_f1']['mean']:.3f} ± {f['macro_f1']['std']:.3f} "
+              f"(pooled {ci['estimate']:.3f}, 95% CI {ci['low']:.3f}-{ci['high']:.3f})   "
               f"accuracy {f['accuracy']['mean']:.3f} ± {f['accuracy']['std']:.3f}")
     print(f"wall time {results['wall_seconds']:.1f} s; results in {out}/ (results.md, results.json, *.png)")
     return 0
@@ -195,6 +197,10 @@ def build_parser():
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--out", default="facefeat-results", help="output folder (default ./facefeat-results)")
     p.add_argument("--n-jobs", type=int, default=1)
+    p.add_argument("--dedupe", choices=("group", "drop", "off"), default="group",
+                   help="pixel-identical images: keep each group in one fold (default), keep one per group, or "
+                        "leave them; conflicting-label groups and training copies of test images are removed "
+                        "unless 'off'")
     data_options(p)
     p.set_defaults(func=cmd_benchmark)
 
@@ -217,6 +223,10 @@ def build_parser():
 
     p = sub.add_parser("pipelines", help="list the named pipelines")
     p.set_defaults(func=cmd_pipelines)
+
+    from facefeat.audit import add_audit_parser
+
+    add_audit_parser(sub)
     return parser
 
 

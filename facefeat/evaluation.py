@@ -15,7 +15,7 @@ class IdentityLeakWarning(UserWarning):
     """Folds were made without subject ids, so one person may be in train and test."""
 
 
-def make_folds(dataset, cv="auto", n_folds=10, random_state=0):
+def make_folds(dataset, cv="auto", n_folds=10, random_state=0, groups=None):
     """Train/test index pairs for a data set, never sharing a subject.
 
     Parameters
@@ -29,6 +29,11 @@ def make_folds(dataset, cv="auto", n_folds=10, random_state=0):
         subject ids. ``"kfold"`` groups by subject whenever subject ids exist.
     n_folds : int
     random_state : int
+    groups : array-like of str of shape (n_images,), optional
+        Fold groups used instead of ``dataset.groups``: subject ids merged
+        with duplicate groups (:func:`facefeat.audit.dedupe_plan`), so that
+        copies of an image never sit on both sides of a split. The choice
+        of protocol still depends on the subject ids alone.
 
     Returns
     -------
@@ -39,12 +44,21 @@ def make_folds(dataset, cv="auto", n_folds=10, random_state=0):
     """
     if cv not in CV_CHOICES:
         raise ValueError(f"cv must be one of {', '.join(CV_CHOICES)}, got {cv!r}")
-    y, groups, split = dataset.labels, dataset.groups, dataset.split
-    n_subjects = None if groups is None else len(np.unique(groups))
+    y, subjects, split = dataset.labels, dataset.groups, dataset.split
+    n_subjects = None if subjects is None else len(np.unique(subjects))
+    if groups is None:
+        groups = subjects
+    else:
+        groups = np.asarray(groups, dtype=str)
+        if groups.shape != y.shape:
+            raise ValueError(f"groups must have shape {y.shape}, got {groups.shape}")
+    n_groups = None if groups is None else len(np.unique(groups))
+    merged = groups is not None and (subjects is None or not np.array_equal(groups, subjects))
+    unit = "subject" if not merged else ("subject and duplicate group" if subjects is not None else "duplicate group")
     if cv == "auto":
         if split is not None and {"train", "test"} <= set(split.tolist()):
             cv = "split"
-        elif groups is not None:
+        elif subjects is not None:
             cv = "loso" if n_subjects <= LOSO_MAX_SUBJECTS else "kfold"
         else:
             cv = "kfold"
@@ -61,14 +75,24 @@ def make_folds(dataset, cv="auto", n_folds=10, random_state=0):
             desc += f" ({ignored} images of other splits not used)"
         return {"name": "split", "description": desc, "n_folds": 1}, [(train, test)]
     if cv == "loso":
-        if groups is None:
+        if subjects is None:
             raise ValueError(f"--cv loso needs subject ids; {dataset.name} has none")
         folds = list(LeaveOneGroupOut().split(X, y, groups))
         desc = f"leave-one-subject-out over {n_subjects} subjects"
+        if n_groups != n_subjects:
+            desc += f" ({n_groups} folds: subjects sharing duplicate images are left out together)"
     elif groups is not None:
-        k = min(n_folds, n_subjects)
+        k = min(n_folds, n_groups)
+        if subjects is None:
+            warnings.warn(
+                f"{dataset.name} has no subject ids: folds keep duplicate images together but the same person "
+                "may still be in training and test folds (give subject ids with --subjects)",
+                IdentityLeakWarning, stacklevel=2,
+            )
         folds = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=random_state).split(X, y, groups))
-        desc = f"stratified {k}-fold cross-validation grouped by subject ({n_subjects} subjects)"
+        desc = f"stratified {k}-fold cross-validation grouped by {unit} ("
+        desc += f"{n_subjects} subjects" if subjects is not None else "no subject ids: identities may leak"
+        desc += f", {n_groups} groups)" if merged else ")"
     else:
         k = min(n_folds, int(np.unique(y, return_counts=True)[1].min()))
         if k < 2:
@@ -84,7 +108,7 @@ def make_folds(dataset, cv="auto", n_folds=10, random_state=0):
         for train, test in folds:
             shared = set(groups[train]) & set(groups[test])
             if shared:  # the splitters above cannot do this; fail loudly if one ever does
-                raise AssertionError(f"subjects in both train and test: {sorted(shared)[:5]}")
+                raise AssertionError(f"{unit}s in both train and test: {sorted(shared)[:5]}")
     return {"name": cv, "description": desc, "n_folds": len(folds)}, folds
 
 

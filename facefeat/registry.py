@@ -13,6 +13,7 @@ COMPONENTS = {
     # feature extractors
     "lbp": ("facefeat.features.lbp", "LBPHistogram"),
     "hog": ("facefeat.features.hog", "HOGFeatures"),
+    "geometry": ("facefeat.features.geometry", "LandmarkGeometry"),
     # generic scikit-learn steps
     "standard_scaler": ("sklearn.preprocessing", "StandardScaler"),
     "pca": ("sklearn.decomposition", "PCA"),

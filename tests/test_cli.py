@@ -31,7 +31,9 @@ def model(folder, tmp_path_factory):
 def test_pipelines_command(capsys):
     assert main(["pipelines"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("hog-linear") and "lbp-rf" in out
+    lines = out.splitlines()
+    assert lines == sorted(lines)
+    assert any(line.startswith("hog-linear ") and "HOG" in line for line in lines) and "lbp-rf" in out
 
 
 def test_benchmark_on_a_folder(folder, tmp_path, capsys):
