@@ -23,6 +23,11 @@ _LAZY = {
     "read_images": "facefeat.io",
     "LBPHistogram": "facefeat.features.lbp",
     "HOGFeatures": "facefeat.features.hog",
+    "GaborFeatures": "facefeat.features.gabor",
+    "LandmarkGeometry": "facefeat.features.geometry",
+    "HMMClassifier": "facefeat.classifiers.hmm",
+    "NaiveHMMClassifier": "facefeat.classifiers.hmm",
+    "audit_dataset": "facefeat.audit",
     "make_pipeline": "facefeat.pipelines",
     "list_pipelines": "facefeat.pipelines",
 }

@@ -14,6 +14,7 @@ COMPONENTS = {
     "lbp": ("facefeat.features.lbp", "LBPHistogram"),
     "hog": ("facefeat.features.hog", "HOGFeatures"),
     "geometry": ("facefeat.features.geometry", "LandmarkGeometry"),
+    "gabor": ("facefeat.features.gabor", "GaborFeatures"),
     # generic scikit-learn steps
     "standard_scaler": ("sklearn.preprocessing", "StandardScaler"),
     "pca": ("sklearn.decomposition", "PCA"),
@@ -21,6 +22,8 @@ COMPONENTS = {
     "logistic_regression": ("sklearn.linear_model", "LogisticRegression"),
     "linear_svm": ("sklearn.svm", "LinearSVC"),
     "random_forest": ("sklearn.ensemble", "RandomForestClassifier"),
+    "hmm": ("facefeat.classifiers.hmm", "HMMClassifier"),
+    "naive_hmm": ("facefeat.classifiers.hmm", "NaiveHMMClassifier"),
 }
 
 

@@ -35,6 +35,8 @@ INVALID = {
     "face_aligner": {"size": 0, "detector": "viola-jones", "on_no_face": "ignore"},
     "lbp": {"P": 0, "R": -1.0, "method": "foo", "grid": (0, 3)},
     "hog": {"orientations": 0, "pixels_per_cell": (0, 8)},
+    "gabor": {"n_scales": 0, "n_orientations": 0, "f": 1.0, "grid": (0, 3), "pool": "max", "sample": "points",
+              "landmarks": (70,)},
 }
 
 

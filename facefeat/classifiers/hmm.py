@@ -1,0 +1,813 @@
+"""Hidden Markov model classifiers of face feature vectors.
+
+:class:`HMMClassifier` is the classical way HMMs classify still faces: one
+HMM per class over a top-to-bottom sequence of face regions. Its naive
+counterpart, :class:`NaiveHMMClassifier`, fits one HMM to all faces and
+labels its hidden states; it is kept as the baseline that shows why the
+per-class model is needed.
+"""
+
+import logging
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+from hmmlearn.hmm import GaussianHMM
+from scipy.special import logsumexp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.cluster import kmeans_plusplus
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = ["HMMClassifier", "NaiveHMMClassifier", "HMMFitWarning"]
+
+_COVARIANCE_TYPES = ("diag", "spherical", "full", "tied")
+
+# Posterior mass below which a state counts as unvisited in an EM step: its
+# parameters are kept rather than divided by ~0.
+_EMPTY_STATE = 1e-8
+
+# Sufficient statistics of hmmlearn's GaussianHMM that the batched E-step fills.
+_BATCHED_STATS = frozenset({"nobs", "start", "trans", "post", "obs", "obs**2", "obs*obs.T"})
+
+
+class HMMFitWarning(UserWarning):
+    """An HMM could not be fitted as asked and a simpler model was used instead."""
+
+
+class _HmmlearnNoise(logging.Filter):
+    """Drops hmmlearn's log messages that do not apply to the guarded EM here."""
+
+    def filter(self, record):
+        # the variance floor makes EM not exactly monotone (changes ~1e-10
+        # relative); small classes are expected and regularised by the floor
+        return not record.getMessage().startswith(("Model is not converging", "Fitting a model with"))
+
+
+@contextmanager
+def _quiet_hmmlearn():
+    logger = logging.getLogger("hmmlearn.base")
+    noise = _HmmlearnNoise()
+    logger.addFilter(noise)
+    try:
+        yield
+    finally:
+        logger.removeFilter(noise)
+
+
+class _FlooredGaussianHMM(GaussianHMM):
+    """GaussianHMM with a real variance floor and no NaN from unvisited states.
+
+    hmmlearn's ``min_covar`` only regularises the initial covariances; EM can
+    then shrink a variance towards zero (a state that captured one frame) or
+    divide by zero (a state that captured none). After each M-step this model
+    keeps the previous means and covariances of states with no posterior
+    mass and floors the variances at ``min_covar`` (``diag``, ``spherical``)
+    or adds ``min_covar`` to the diagonal (``full``, ``tied``, as
+    :class:`sklearn.mixture.GaussianMixture` does with ``reg_covar``).
+    """
+
+    def _do_estep(self, X, lengths):
+        """E-step batched over sequences of equal length (hmmlearn loops over them in Python).
+
+        Gives the statistics of hmmlearn's log-domain E-step; other cases
+        (unequal lengths, statistics this code does not know) go to hmmlearn.
+        """
+        stats = self._initialize_sufficient_statistics()
+        lengths = None if lengths is None else np.asarray(lengths)
+        if (lengths is None or len(np.unique(lengths)) != 1 or lengths[0] > len(lengths)
+                or not set(stats) <= _BATCHED_STATS):
+            # a few long sequences: hmmlearn's compiled loop over steps is faster
+            return super()._do_estep(X, lengths)
+        n, T, S = len(lengths), int(lengths[0]), self.n_components
+        logb = _gaussian_log_density(X, self.means_, _emission_covariances(self)).reshape(n, T, S)
+        with np.errstate(divide="ignore"):
+            log_start, log_trans = np.log(self.startprob_), np.log(self.transmat_)
+        alpha = np.empty((n, T, S))
+        beta = np.zeros((n, T, S))
+        alpha[:, 0] = log_start + logb[:, 0]
+        for t in range(1, T):
+            alpha[:, t] = logsumexp(alpha[:, t - 1, :, None] + log_trans, axis=1) + logb[:, t]
+        for t in range(T - 2, -1, -1):
+            beta[:, t] = logsumexp(log_trans + (logb[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
+        logprob = logsumexp(alpha[:, -1], axis=1)
+        with np.errstate(under="ignore"):
+            post = np.exp(alpha + beta - logprob[:, None, None])
+        stats["nobs"] += n
+        if "s" in self.params:
+            stats["start"] += post[:, 0].sum(axis=0)
+        if "t" in self.params and T > 1:
+            log_xi = (alpha[:, :-1, :, None] + log_trans + (logb[:, 1:] + beta[:, 1:])[:, :, None, :]
+                      - logprob[:, None, None, None])
+            with np.errstate(under="ignore"):
+                stats["trans"] += np.exp(log_xi).sum(axis=(0, 1))
+        post = post.reshape(n * T, S)
+        if self._needs_sufficient_statistics_for_mean():
+            stats["post"] += post.sum(axis=0)
+            stats["obs"] += post.T @ X
+        if self._needs_sufficient_statistics_for_covars():
+            if self.covariance_type in ("spherical", "diag"):
+                stats["obs**2"] += post.T @ X**2
+            else:
+                stats["obs*obs.T"] += np.einsum("ij,ik,il->jkl", post, X, X)
+        return stats, float(logprob.sum())
+
+    def _do_mstep(self, stats):
+        old_means = self.means_.copy()
+        old_covars = self._spherical_fix(self._covars_).copy()
+        old_transmat = self.transmat_.copy()
+        super()._do_mstep(stats)
+        if "t" in self.params:
+            # a state never left in the data keeps its transitions (hmmlearn leaves a zero row)
+            unseen = ~np.isclose(self.transmat_.sum(axis=1), 1.0)
+            self.transmat_[unseen] = old_transmat[unseen]
+        empty = stats["post"] < _EMPTY_STATE
+        if "m" in self.params and empty.any():
+            self.means_[empty] = old_means[empty]
+        if "c" in self.params:
+            self._covars_ = self._spherical_fix(self._covars_)
+            if self.covariance_type == "tied":
+                if not np.all(np.isfinite(self._covars_)):
+                    self._covars_ = old_covars
+            elif empty.any():
+                self._covars_[empty] = old_covars[empty]
+            if self.covariance_type in ("diag", "spherical"):
+                np.maximum(self._covars_, self.min_covar, out=self._covars_)
+            else:
+                idx = np.arange(self.n_features)
+                self._covars_[..., idx, idx] += self.min_covar
+
+    def _spherical_fix(self, covars):
+        # hmmlearn 0.3 keeps spherical variances tiled to (S, k); one per state is meant
+        if self.covariance_type == "spherical" and covars.ndim == 2:
+            return covars[:, 0].copy()
+        return covars
+
+
+def _emission_covariances(model):
+    """Covariances of a GaussianHMM: variances (S, k) for diag and spherical, else (S, k, k).
+
+    Read from the stored ``_covars_``: hmmlearn 0.3 keeps spherical variances
+    tiled to (S, k) after its own initialisation and M-step, which its
+    ``covars_`` property then expands to the wrong shape.
+    """
+    cov = np.asarray(model._covars_)
+    S, k = model.means_.shape
+    if model.covariance_type == "diag":
+        return cov
+    if model.covariance_type == "spherical":
+        return np.repeat(cov.reshape(S, -1)[:, :1], k, axis=1)
+    if model.covariance_type == "tied":
+        return np.broadcast_to(cov, (S, k, k))
+    return cov
+
+
+def _gaussian_log_density(Z, means, covars):
+    """Log density of every row of Z under every state: (N, S).
+
+    ``covars`` as from :func:`_emission_covariances`: variances (S, k) or
+    covariance matrices (S, k, k).
+    """
+    n, k = Z.shape
+    const = k * np.log(2 * np.pi)
+    if covars.ndim == 2:
+        var = covars
+        prec = 1.0 / var
+        maha = (Z**2) @ prec.T - 2 * Z @ (means * prec).T + np.sum(means**2 * prec, axis=1)
+        return -0.5 * (const + np.sum(np.log(var), axis=1) + maha)
+    out = np.empty((n, len(means)))
+    for s, (mu, cov) in enumerate(zip(means, covars)):
+        chol = np.linalg.cholesky(cov)
+        sol = np.linalg.solve(chol, (Z - mu).T)  # (k, N)
+        out[:, s] = -0.5 * (const + 2 * np.sum(np.log(np.diagonal(chol))) + np.sum(sol**2, axis=0))
+    return out
+
+
+def _sequence_log_likelihood(model, Z):
+    """Forward algorithm over a batch of equal-length sequences Z (n, T, k): (n,)."""
+    n, T, k = Z.shape
+    logb = _gaussian_log_density(Z.reshape(n * T, k), model.means_, _emission_covariances(model))
+    logb = logb.reshape(n, T, -1)
+    with np.errstate(divide="ignore"):
+        log_start = np.log(model.startprob_)
+        log_trans = np.log(model.transmat_)
+    alpha = log_start + logb[:, 0]
+    for t in range(1, T):
+        alpha = logsumexp(alpha[:, :, None] + log_trans[None], axis=1) + logb[:, t]
+    return logsumexp(alpha, axis=1)
+
+
+def _finite_model(model):
+    return all(
+        np.all(np.isfinite(a)) for a in (model.startprob_, model.transmat_, model.means_, model._covars_)
+    )
+
+
+def _positive_definite(covars):
+    try:
+        np.linalg.cholesky(covars)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+def _seed_states(Z, n_states, seed):
+    """Initial state of each row of Z: nearest of k-means++ seeds (EM refines them)."""
+    if n_states == 1:
+        return np.zeros(len(Z), dtype=int)
+    centers, _ = kmeans_plusplus(Z, n_states, random_state=seed)
+    d2 = np.sum(Z**2, axis=1)[:, None] - 2 * Z @ centers.T + np.sum(centers**2, axis=1)
+    return np.argmin(d2, axis=1)
+
+
+def _state_moments(Z, assign, n_states, covariance_type, min_covar):
+    """Means and covariances (hmmlearn layout) of the rows of Z grouped by state.
+
+    States with fewer than two rows take the pooled mean and covariance.
+    """
+    k = Z.shape[1]
+    mean_all = Z.mean(axis=0)
+    cov_all = np.cov(Z.T, bias=True).reshape(k, k) if len(Z) > 1 else np.zeros((k, k))
+    means = np.tile(mean_all, (n_states, 1))
+    covs = np.tile(cov_all, (n_states, 1, 1))
+    for s in range(n_states):
+        rows = Z[assign == s]
+        if len(rows) >= 1:
+            means[s] = rows.mean(axis=0)
+        if len(rows) >= 2:
+            covs[s] = np.cov(rows.T, bias=True).reshape(k, k)
+    eye = np.eye(k)
+    if covariance_type == "diag":
+        return means, np.maximum(np.diagonal(covs, axis1=1, axis2=2), min_covar)
+    if covariance_type == "spherical":
+        return means, np.maximum(np.diagonal(covs, axis1=1, axis2=2).mean(axis=1), min_covar)
+    if covariance_type == "tied":
+        pooled = sum(np.cov(Z[assign == s].T, bias=True).reshape(k, k) * np.sum(assign == s)
+                     for s in range(n_states) if np.sum(assign == s) >= 2)
+        pooled = pooled / len(Z) if np.ndim(pooled) else cov_all
+        return means, pooled + min_covar * eye
+    return means, covs + min_covar * eye
+
+
+class HMMClassifier(ClassifierMixin, BaseEstimator):
+    """One Gaussian HMM per class over a sequence of face regions.
+
+    Each feature vector is read as a sequence of ``sequence_length`` equal
+    parts, e.g. the 7 rows of cells of a 7 x 7 LBP grid, forehead to chin
+    [1]_ [2]_. The parts are reduced by one PCA fitted on all training parts
+    and standardised; then a :class:`hmmlearn.hmm.GaussianHMM` is fitted to the
+    sequences of each class (each image its own sequence). A face is given the
+    class whose model explains its sequence best, weighted by the class prior.
+
+    Parameters
+    ----------
+    sequence_length : int, default=1
+        Number of steps T each feature vector is cut into: a row of
+        ``n_features`` values becomes T consecutive blocks of
+        ``n_features / T`` values (so ``n_features`` must be divisible by T).
+        For :class:`~facefeat.features.lbp.LBPHistogram` with ``grid=(7, 7)``,
+        whose features are cell by cell in row-major order, ``7`` gives one
+        step per row of cells, top to bottom. The default, 1, treats every
+        vector as a single observation: each class model is then a Gaussian
+        (``left-right``) or a Gaussian mixture of ``n_states`` components
+        (``ergodic``).
+    power : float or None, default=None
+        Signed power ``sign(x) * |x| ** power`` applied to every feature
+        before anything else. ``0.5`` maps histograms (LBP) to their square
+        roots, the Hellinger embedding, in which they are closer to Gaussian
+        and their Euclidean distance is the Hellinger distance; on CK+ LBP
+        features it raised macro-F1 by about 0.05. None leaves the features
+        as they are.
+    n_components : int or None, default=40
+        Dimensions kept by the PCA of the steps (at most the step width and
+        the number of training steps); None skips the PCA. The PCA scores are
+        then standardised to unit variance.
+    n_states : int, default=5
+        Hidden states per class model. A left-right model cannot visit more
+        states than a sequence has steps, so it uses
+        ``min(n_states, sequence_length)``.
+    topology : {'left-right', 'ergodic'}, default='left-right'
+        ``left-right`` (Bakis): every sequence starts in state 0 and each step
+        stays in its state or moves to the next one, the usual model of a face
+        read from top to bottom [1]_. ``ergodic``: every transition allowed.
+    covariance_type : {'diag', 'spherical', 'full', 'tied'}, default='diag'
+        Covariance of the Gaussian emissions (see
+        :class:`hmmlearn.hmm.GaussianHMM`).
+    n_iter : int, default=20
+        Maximum number of EM iterations per class model.
+    tol : float, default=1e-3
+        EM stops when the log-likelihood gain falls below it.
+    min_covar : float, default=0.05
+        Floor of the emission variances, in units of the standardised PCA
+        scores (see Notes).
+    priors : {'empirical', 'uniform'} or array-like of shape (n_classes,), default='empirical'
+        Class prior added (as a log) to the models' log-likelihoods: the
+        training class frequencies, equal priors, or given probabilities in
+        the order of ``classes_``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the PCA solver and the k-means++ initialisation of ergodic models.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    class_log_prior_ : ndarray of shape (n_classes,)
+        The log prior used by :meth:`predict`.
+    pca_ : PCA or None
+        The PCA of the steps.
+    scaler_ : StandardScaler
+        Standardisation of the (PCA-reduced) steps.
+    models_ : list of GaussianHMM
+        One fitted model per class, in the order of ``classes_`` (a subclass
+        of :class:`hmmlearn.hmm.GaussianHMM` with the guards of the Notes; its
+        ``score``, ``predict`` and ``sample`` work on standardised PCA steps).
+    n_states_ : ndarray of int of shape (n_classes,)
+        States of each class model as fitted (see ``n_states``).
+
+    See Also
+    --------
+    NaiveHMMClassifier : the single-HMM baseline.
+
+    Notes
+    -----
+    Each image is its own sequence (hmmlearn's ``lengths``): fitting the
+    concatenation of all images as one long sequence would learn the start
+    distribution from the first image only and transitions across images.
+
+    The left-right models start from a uniform segmentation (step ``t`` of
+    every training sequence in state ``floor(t * S / T)``), which places the
+    states along the face; the ergodic models from k-means++ seeds. EM is
+    hmmlearn's with two guards against degenerate solutions: variances are
+    floored at ``min_covar`` after every M-step (hmmlearn's own ``min_covar``
+    only regularises the initialisation), and a state that receives no
+    posterior mass keeps its parameters instead of becoming NaN. With
+    ``sequence_length=1`` nothing can be learned about transitions, so they
+    are frozen. Should a model still end up non-finite or fail, its class
+    falls back to its initial model with an :class:`HMMFitWarning`.
+
+    The log-likelihoods of long sequences are large and far apart, so
+    :meth:`predict_proba` is usually close to 0 or 1.
+
+    On CK+ (48 px, 10-fold cross-validation grouped by subject) with 7 x 7
+    LBP u2 histograms, ``sequence_length=7, power=0.5, n_components=40,
+    n_states=6, min_covar=0.05`` (the ``lbp-hmm`` pipeline) scored macro-F1
+    0.835 +- 0.091 and accuracy 0.895, against 0.19 for
+    :class:`NaiveHMMClassifier` and 0.92 for a logistic regression on the
+    same features; an ergodic topology scored 0.715. Most of it comes from
+    the per-class Gaussians of the face regions: the initial segmental
+    models, without any EM iteration, scored 0.828.
+
+    References
+    ----------
+    .. [1] F. Samaria and A. Harter, "Parameterisation of a stochastic model
+           for human face identification", Proceedings of the 1994 IEEE
+           Workshop on Applications of Computer Vision, pp. 138-142, 1994.
+           :DOI:`10.1109/ACV.1994.341300`
+    .. [2] A. V. Nefian and M. H. Hayes, "Hidden Markov models for face
+           recognition", Proceedings of the 1998 IEEE International Conference
+           on Acoustics, Speech and Signal Processing (ICASSP), vol. 5,
+           pp. 2721-2724, 1998. :DOI:`10.1109/ICASSP.1998.678085`
+    .. [3] L. R. Rabiner, "A tutorial on hidden Markov models and selected
+           applications in speech recognition", Proceedings of the IEEE,
+           77(2), pp. 257-286, 1989. :DOI:`10.1109/5.18626`
+
+    Examples
+    --------
+    Two classes of 6-step sequences whose middle steps differ:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> y = np.repeat([0, 1], 40)
+    >>> X = rng.normal(size=(80, 6, 3))
+    >>> X[y == 1, 2:4] += 1.5
+    >>> X = X.reshape(80, 18)
+    >>> clf = HMMClassifier(sequence_length=6, n_components=None, n_states=3, random_state=0)
+    >>> clf.fit(X[::2], y[::2]).score(X[1::2], y[1::2]) > 0.9
+    True
+
+    Each class model is left-right: it starts in state 0 and moves down only.
+
+    >>> clf.models_[0].startprob_
+    array([1., 0., 0.])
+    >>> (clf.models_[0].transmat_ > 0).astype(int)
+    array([[1, 1, 0],
+           [0, 1, 1],
+           [0, 0, 1]])
+    >>> clf.predict_proba(X[1:4]).sum(axis=1)
+    array([1., 1., 1.])
+    """
+
+    _parameter_constraints = {
+        "sequence_length": [Interval(Integral, 1, None, closed="left")],
+        "power": [Interval(Real, 0, None, closed="neither"), None],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_states": [Interval(Integral, 1, None, closed="left")],
+        "topology": [StrOptions({"left-right", "ergodic"})],
+        "covariance_type": [StrOptions(set(_COVARIANCE_TYPES))],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "min_covar": [Interval(Real, 0, None, closed="neither")],
+        "priors": [StrOptions({"empirical", "uniform"}), "array-like"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, sequence_length=1, power=None, n_components=40, n_states=5, topology="left-right",
+                 covariance_type="diag", n_iter=20, tol=1e-3, min_covar=0.05, priors="empirical",
+                 random_state=None):
+        self.sequence_length = sequence_length
+        self.power = power
+        self.n_components = n_components
+        self.n_states = n_states
+        self.topology = topology
+        self.covariance_type = covariance_type
+        self.n_iter = n_iter
+        self.tol = tol
+        self.min_covar = min_covar
+        self.priors = priors
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(self, X, y):
+        """Fit the step PCA and one HMM per class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Feature vectors; ``n_features`` divisible by ``sequence_length``.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        n, d = X.shape
+        T = self.sequence_length
+        if d % T:
+            raise ValueError(
+                f"{type(self).__name__}: n_features={d} is not divisible by sequence_length={T}; "
+                "each feature vector must split into sequence_length equal steps"
+            )
+        rng = check_random_state(self.random_state)
+        steps = self._power(X).reshape(n * T, d // T)
+        if self.n_components is not None and self.n_components < steps.shape[1]:
+            k = min(self.n_components, len(steps))
+            self.pca_ = PCA(n_components=k, random_state=rng.randint(np.iinfo(np.int32).max)).fit(steps)
+            steps = self.pca_.transform(steps)
+        else:
+            self.pca_ = None
+        self.scaler_ = StandardScaler().fit(steps)
+        Z = self.scaler_.transform(steps).reshape(n, T, -1)
+
+        self.models_ = []
+        for c in range(len(self.classes_)):
+            seed = rng.randint(np.iinfo(np.int32).max)
+            self.models_.append(self._fit_class(Z[y_idx == c], seed, self.classes_[c]))
+        self.n_states_ = np.array([m.n_components for m in self.models_])
+        self.class_log_prior_ = self._log_prior(np.bincount(y_idx, minlength=len(self.classes_)))
+        return self
+
+    def _power(self, X):
+        if self.power is None or self.power == 1:
+            return X
+        return np.sign(X) * np.abs(X) ** self.power
+
+    def _log_prior(self, counts):
+        if isinstance(self.priors, str):
+            p = counts / counts.sum() if self.priors == "empirical" else np.full(len(counts), 1 / len(counts))
+        else:
+            p = np.asarray(self.priors, dtype=float)
+            if p.shape != counts.shape or np.any(p < 0) or not np.isclose(p.sum(), 1):
+                raise ValueError(
+                    f"priors must be 'empirical', 'uniform' or {len(counts)} non-negative probabilities "
+                    f"summing to 1 (one per class), got {self.priors!r}"
+                )
+        with np.errstate(divide="ignore"):
+            return np.log(p)
+
+    def _fit_class(self, Z, seed, label):
+        """Fit the HMM of one class to its sequences Z (n_c, T, k)."""
+        n_c, T, k = Z.shape
+        flat = Z.reshape(n_c * T, k)
+        left_right = self.topology == "left-right"
+        S = min(self.n_states, T) if left_right else self.n_states
+        # never more states than distinct observations (k-means needs them)
+        S = max(1, min(S, len(np.unique(flat, axis=0))))
+        if left_right:
+            assign = np.tile(np.arange(T) * S // T, n_c)
+            startprob = np.eye(S)[0]
+            stay = 1.0 - S / T if T > S else 0.5
+            transmat = np.diag(np.full(S, stay)) + np.diag(np.full(S - 1, 1.0 - stay), 1)
+            transmat[-1, -1] = 1.0
+        else:
+            assign = _seed_states(flat, S, seed)
+            startprob = np.full(S, 1.0 / S)
+            transmat = np.full((S, S), 1.0 / S)
+        means, covars = _state_moments(flat, assign, S, self.covariance_type, self.min_covar)
+
+        params = "mc" + ("t" if T > 1 else "") + ("s" if not left_right else "")
+        model = _FlooredGaussianHMM(
+            n_components=S, covariance_type=self.covariance_type, min_covar=self.min_covar,
+            n_iter=self.n_iter, tol=self.tol, random_state=seed, params=params, init_params="",
+        )
+        model.startprob_, model.transmat_, model.means_, model.covars_ = startprob, transmat, means, covars
+        init = (startprob.copy(), transmat.copy(), means.copy(), model._covars_.copy())
+        problem = None
+        try:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"), _quiet_hmmlearn():
+                model.fit(flat, lengths=np.full(n_c, T))
+            if not _finite_model(model):
+                problem = "EM produced non-finite parameters"
+            elif self.covariance_type in ("full", "tied") and not _positive_definite(_emission_covariances(model)):
+                problem = "EM produced a covariance that is not positive definite"
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            problem = f"EM failed ({exc})"
+        if problem:
+            warnings.warn(
+                f"{type(self).__name__}: the HMM of class {label!r} ({n_c} sequences, {S} states, "
+                f"{self.covariance_type} covariances) could not be fitted: {problem}; using its initial model "
+                "instead. A larger min_covar, fewer n_components or fewer n_states may help.",
+                HMMFitWarning,
+                stacklevel=3,
+            )
+            model.startprob_, model.transmat_, model.means_ = init[0], init[1], init[2]
+            model._covars_ = init[3]
+        return model
+
+    # -------------------------------------------------------------- predict
+
+    def _sequences(self, X):
+        check_is_fitted(self, "models_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        n, d = X.shape
+        T = self.sequence_length
+        steps = self._power(X).reshape(n * T, d // T)
+        if self.pca_ is not None:
+            steps = self.pca_.transform(steps)
+        return self.scaler_.transform(steps).reshape(n, T, -1)
+
+    def log_likelihood(self, X):
+        """Log-likelihood of each sample's sequence under each class model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            ``log p(x | class)``, columns in the order of ``classes_``.
+        """
+        Z = self._sequences(X)
+        return np.column_stack([_sequence_log_likelihood(m, Z) for m in self.models_])
+
+    def predict_joint_log_proba(self, X):
+        """Joint log-probability ``log p(x, class)`` of each sample and class.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self, "models_")
+        return self.log_likelihood(X) + self.class_log_prior_
+
+    def predict_log_proba(self, X):
+        """Log of the class posteriors (joint log-probabilities normalised by log-sum-exp).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        joint = self.predict_joint_log_proba(X)
+        return joint - logsumexp(joint, axis=1, keepdims=True)
+
+    def predict_proba(self, X):
+        """Class posteriors; each row sums to 1.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X):
+        """The class of largest ``log p(x | class) + log prior``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "models_")
+        return self.classes_[np.argmax(self.predict_joint_log_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags
+
+
+class NaiveHMMClassifier(ClassifierMixin, BaseEstimator):
+    """The naive baseline: one Gaussian HMM over all faces, states labelled by majority.
+
+    The training faces are reduced by PCA and fitted, in the order given, as
+    one long sequence by a single :class:`hmmlearn.hmm.GaussianHMM` used as a
+    clusterer; each hidden state is then labelled with the class most frequent
+    among the training faces decoded (Viterbi) into it. A test face gets the class
+    whose states hold most of its posterior probability.
+
+    It is here as a reference point: the model has no notion of class while it
+    is fitted, and the order of faces in a data set carries no temporal
+    meaning, so it scores close to chance (macro-F1 0.19, accuracy 0.37 on
+    CK+ with 7 x 7 LBP histograms, where :class:`HMMClassifier` reaches 0.835
+    and 0.895). Use :class:`HMMClassifier`.
+
+    Parameters
+    ----------
+    n_states : int, default=10
+        Hidden states of the single HMM (at most the number of distinct
+        training faces).
+    n_components : int or None, default=50
+        Dimensions kept by the PCA of the feature vectors; None skips it.
+    covariance_type : {'diag', 'spherical', 'full', 'tied'}, default='diag'
+    n_iter : int, default=20
+        Maximum number of EM iterations.
+    min_covar : float, default=1e-2
+        Variance floor, in units of the standardised PCA scores.
+    random_state : int, RandomState instance or None, default=None
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    pca_ : PCA or None
+    scaler_ : StandardScaler
+    model_ : GaussianHMM
+    state_classes_ : ndarray of int of shape (n_states,)
+        Index into ``classes_`` of the label of each state.
+    state_weights_ : ndarray of shape (n_states,)
+        Fraction of training faces decoded into each state, the state prior
+        used to decode a test face.
+
+    See Also
+    --------
+    HMMClassifier : one HMM per class, the method that works.
+
+    Notes
+    -----
+    This reproduces the first HMM approach tried in facefeat, with one change
+    so that a face's prediction does not depend on the other faces in the
+    batch: a test face is decoded alone, with the training state frequencies as
+    the start distribution (decoding the test set as one sequence would chain
+    unrelated faces). The start distribution learned from the one training
+    sequence is that of its first face only, and is not used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(60, 8)), np.repeat([0, 1, 2], 20)
+    >>> clf = NaiveHMMClassifier(n_states=4, n_components=None, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape, clf.predict_proba(X[:3]).sum(axis=1).round(6).tolist()
+    ((3,), [1.0, 1.0, 1.0])
+    """
+
+    _parameter_constraints = {
+        "n_states": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "covariance_type": [StrOptions(set(_COVARIANCE_TYPES))],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
+        "min_covar": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_states=10, n_components=50, covariance_type="diag", n_iter=20, min_covar=1e-2,
+                 random_state=None):
+        self.n_states = n_states
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.n_iter = n_iter
+        self.min_covar = min_covar
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        """Fit the PCA and the single HMM, then label its states.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        self.classes_, y_idx = np.unique(y, return_inverse=True)
+        rng = check_random_state(self.random_state)
+        if self.n_components is not None and self.n_components < X.shape[1]:
+            self.pca_ = PCA(n_components=min(self.n_components, len(X)),
+                            random_state=rng.randint(np.iinfo(np.int32).max)).fit(X)
+            Z = self.pca_.transform(X)
+        else:
+            self.pca_ = None
+            Z = X
+        self.scaler_ = StandardScaler().fit(Z)
+        Z = self.scaler_.transform(Z)
+        S = max(1, min(self.n_states, len(np.unique(Z, axis=0))))
+        seed = rng.randint(np.iinfo(np.int32).max)
+        assign = _seed_states(Z, S, seed)
+        means, covars = _state_moments(Z, assign, S, self.covariance_type, self.min_covar)
+        model = _FlooredGaussianHMM(n_components=S, covariance_type=self.covariance_type, min_covar=self.min_covar,
+                                    n_iter=self.n_iter, random_state=seed, init_params="")
+        model.startprob_ = np.full(S, 1.0 / S)
+        model.transmat_ = np.full((S, S), 1.0 / S)
+        model.means_, model.covars_ = means, covars
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"), _quiet_hmmlearn():
+            model.fit(Z)  # the whole training set as one sequence, as the naive approach did
+        if not _finite_model(model):
+            warnings.warn(f"{type(self).__name__}: EM produced non-finite parameters; using the k-means "
+                          "initialisation instead", HMMFitWarning, stacklevel=2)
+            model.means_, model.covars_ = means, covars
+            model.startprob_, model.transmat_ = np.full(S, 1.0 / S), np.full((S, S), 1.0 / S)
+        self.model_ = model
+        states = model.predict(Z)
+        counts = np.zeros((S, len(self.classes_)))
+        np.add.at(counts, (states, y_idx), 1)
+        overall = np.bincount(y_idx).argmax()
+        self.state_classes_ = np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), overall)
+        self.state_weights_ = (counts.sum(axis=1) + 1e-3) / (len(Z) + 1e-3 * S)
+        return self
+
+    def _state_log_posterior(self, X):
+        check_is_fitted(self, "model_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        Z = X if self.pca_ is None else self.pca_.transform(X)
+        Z = self.scaler_.transform(Z)
+        m = self.model_
+        joint = _gaussian_log_density(Z, m.means_, _emission_covariances(m)) + np.log(self.state_weights_)
+        return joint - logsumexp(joint, axis=1, keepdims=True)
+
+    def predict_proba(self, X):
+        """Class probabilities: the posteriors of the states summed by their label.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self, "model_")
+        post = np.exp(self._state_log_posterior(X))
+        proba = np.zeros((len(post), len(self.classes_)))
+        for s, c in enumerate(self.state_classes_):
+            proba[:, c] += post[:, s]
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        """The class of largest :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "model_")
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
