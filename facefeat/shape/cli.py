@@ -1,0 +1,319 @@
+"""Command-line pieces for landmarks and Active Shape Models.
+
+The main ``facefeat`` parser (``facefeat/cli.py``) wires them in::
+
+    from facefeat.shape.cli import add_asm_parser, add_landmarks_parsers
+    add_asm_parser(sub)           # facefeat asm train DIR... --out MODEL
+    add_landmarks_parsers(sub)    # facefeat landmarks ..., facefeat landmarks-eval ...
+
+or registers :func:`landmarks_command` and :func:`landmarks_eval_command` on
+its own sub-parsers (they read the attributes listed in their docstrings).
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "add_asm_parser",
+    "add_landmarks_parsers",
+    "asm_train_command",
+    "landmarks_command",
+    "landmarks_eval_command",
+    "main",
+]
+
+
+# --------------------------------------------------------------------- parsers
+def add_asm_parser(subparsers):
+    """Register ``facefeat asm train DIR... --out MODEL`` on an argparse sub-parser set.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``parser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``asm`` parser.
+    """
+    p = subparsers.add_parser("asm", help="Active Shape Models: train one on image + .pts folders")
+    sub = p.add_subparsers(dest="asm_command", required=True)
+    t = sub.add_parser("train", help="train an ASM on folders of images with .pts landmark files")
+    t.add_argument("paths", nargs="+", metavar="DIR", help="folders (searched recursively) or image files, "
+                   "each image with a .pts file of the same name (300-W format, 1-based)")
+    t.add_argument("--out", required=True, metavar="MODEL", help="model file to write (.npz)")
+    t.add_argument("--levels", type=int, default=None, help="pyramid levels (default 3, as the shipped model)")
+    t.add_argument("--components", type=float, default=None,
+                   help="shape modes: an int, or a variance fraction in (0, 1] (default 0.98)")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.set_defaults(func=asm_train_command)
+    return p
+
+
+def add_landmarks_parsers(subparsers):
+    """Register ``facefeat landmarks`` and ``facefeat landmarks-eval``.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+
+    Returns
+    -------
+    (argparse.ArgumentParser, argparse.ArgumentParser)
+    """
+    p = subparsers.add_parser("landmarks", help="find 68 facial landmarks in images (dlib or ASM)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    _method_options(p)
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument("--output", help="write here instead of standard output")
+    p.add_argument("--plot", metavar="DIR", help="also save each image with its landmarks drawn in DIR")
+    p.set_defaults(func=landmarks_command)
+
+    e = subparsers.add_parser("landmarks-eval", help="landmark error on images with .pts files "
+                              "(NME normalised by the outer eye corners, 300-W convention)")
+    e.add_argument("data_dir", metavar="DIR", help="folder of images with .pts files of the same name")
+    _method_options(e)
+    e.add_argument("--out", default="facefeat-landmarks-eval", metavar="DIR",
+                   help="folder for results.json and the cumulative error distribution PNG "
+                        "(default ./facefeat-landmarks-eval)")
+    e.add_argument("--threshold", type=float, default=0.10, help="failure threshold on NME (default 0.10)")
+    e.add_argument("--quiet", action="store_true", help="no progress bars")
+    e.set_defaults(func=landmarks_eval_command)
+    return p, e
+
+
+def _method_options(p):
+    p.add_argument("--method", choices=("dlib", "asm"), default="dlib",
+                   help="dlib's 68-point regression-tree predictor (default) or facefeat's ASM")
+    p.add_argument("--model", metavar="MODEL", help="ASM model file (default: the model shipped with facefeat)")
+
+
+# ------------------------------------------------------------------- commands
+def asm_train_command(args):
+    """``facefeat asm train``: reads ``args.paths``, ``args.out``, ``args.levels``,
+    ``args.components``, ``args.quiet``."""
+    from facefeat.shape.asm import train_asm
+
+    params = {}
+    if getattr(args, "levels", None) is not None:
+        params["n_levels"] = args.levels
+    comps = getattr(args, "components", None)
+    if comps is not None:
+        params["n_components"] = int(comps) if comps >= 1 else comps
+    t0 = time.time()
+    model = train_asm(args.paths, progress=not getattr(args, "quiet", False), **params)
+    model.save(args.out)
+    print(f"trained an ASM on {model.n_train_} images ({model.n_boxes_} with a detector box), "
+          f"{model.pdm_.n_components_} shape modes, {model.n_levels} levels, in {time.time() - t0:.0f} s; "
+          f"written to {args.out}")
+    return 0
+
+
+class _Locator:
+    """Landmarks of one gray image by dlib or by an ASM."""
+
+    def __init__(self, method, model_path=None):
+        self.method = method
+        if method == "asm":
+            from facefeat.shape.asm import ActiveShapeModel, ASMFitter
+
+            model = ActiveShapeModel.load(model_path) if model_path else ActiveShapeModel.default()
+            self.fitter = ASMFitter(model)
+        elif method != "dlib":
+            raise ValueError(f"unknown method {method!r}; use 'dlib' or 'asm'")
+
+    def __call__(self, gray):
+        """(landmarks (68, 2), face_found, iterations or None)."""
+        if self.method == "dlib":
+            from facefeat.align import FOUND, detect_landmarks
+
+            pts, status = detect_landmarks(gray)
+            return pts, status == FOUND, None
+        r = self.fitter.fit_image(gray)
+        return r.shape, r.face_found, r.n_iterations
+
+
+def _expand(paths):
+    from facefeat.io import is_image_file
+
+    out = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(str(f) for f in sorted(p.rglob("*")) if f.is_file() and is_image_file(f))
+        else:
+            out.append(str(p))
+    return out
+
+
+def landmarks_command(args):
+    """``facefeat landmarks PATH... --method dlib|asm [--format jsonl|csv] [--plot DIR]``.
+
+    Reads ``args.paths``, ``args.method``, ``args.model`` (optional),
+    ``args.format``, ``args.output`` (optional), ``args.plot`` (optional).
+    Writes one record per image: ``path``, ``face_found`` and ``landmarks``
+    (68 ``[x, y]`` pairs, 0-based, in the original image's pixel frame;
+    ``null`` when no face was detected), plus ``error`` for unreadable files.
+    """
+    from facefeat.io import ImageReadError, read_image
+
+    files = _expand(args.paths)
+    if not files:
+        print("error: no image files found in " + ", ".join(map(str, args.paths)), file=sys.stderr)
+        return 2
+    locate = _Locator(args.method, getattr(args, "model", None))
+    plot_dir = Path(args.plot) if getattr(args, "plot", None) else None
+    if plot_dir is not None:
+        plot_dir.mkdir(parents=True, exist_ok=True)
+    records = []
+    for k, path in enumerate(files):
+        try:
+            gray = read_image(path, mode="gray")
+        except ImageReadError as exc:
+            records.append({"path": path, "face_found": False, "landmarks": None, "error": str(exc)})
+            continue
+        pts, found, _ = locate(gray)
+        records.append({"path": path, "face_found": bool(found),
+                        "landmarks": np.round(pts, 2).tolist() if found else None})
+        if plot_dir is not None:
+            _save_plot(gray, pts if found else None, plot_dir / f"{k:05d}_{Path(path).stem}.png")
+    out = open(args.output, "w") if getattr(args, "output", None) else sys.stdout
+    try:
+        _write_landmark_records(records, getattr(args, "format", "jsonl"), out)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    n_missed = sum(not r["face_found"] and "error" not in r for r in records)
+    n_err = sum("error" in r for r in records)
+    if n_missed:
+        print(f"no face detected in {n_missed} of {len(records)} images (landmarks null)", file=sys.stderr)
+    if n_err:
+        print(f"{n_err} of {len(records)} files could not be read (records with an 'error' key)", file=sys.stderr)
+    return 0
+
+
+def _write_landmark_records(records, fmt, out):
+    if fmt == "jsonl":
+        for r in records:
+            out.write(json.dumps(r) + "\n")
+        return
+    import csv
+
+    from facefeat.landmarks import N_LANDMARKS
+
+    writer = csv.writer(out)
+    writer.writerow(["path", "face_found", "error"]
+                    + [f"{c}{i}" for i in range(N_LANDMARKS) for c in ("x", "y")])
+    for r in records:
+        coords = [v for xy in r["landmarks"] for v in xy] if r.get("landmarks") else [""] * (2 * N_LANDMARKS)
+        writer.writerow([r["path"], r["face_found"], r.get("error", "")] + coords)
+
+
+def _save_plot(gray, pts, path):
+    from matplotlib.figure import Figure
+
+    from facefeat.shape.plots import draw_shape
+
+    h, w = gray.shape
+    fig = Figure(figsize=(min(8, max(3, w / 100)), min(8, max(3, h / 100))), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(gray, cmap="gray", vmin=0, vmax=255)
+    if pts is not None:
+        draw_shape(ax, pts)
+    else:
+        ax.set_title("no face found", fontsize=9)
+    ax.set_axis_off()
+    fig.savefig(path, dpi=100)
+
+
+def landmarks_eval_command(args):
+    """``facefeat landmarks-eval DIR --method dlib|asm``: landmark error on image + ``.pts`` folders.
+
+    Reads ``args.data_dir``, ``args.method``, ``args.model`` (optional),
+    ``args.out``, ``args.threshold`` (default 0.10), ``args.quiet``. Prints
+    mean and median NME (outer-eye-corner normalised), the failure rate
+    (NME > threshold) and timing; writes ``results.json`` and
+    ``cumulative_error.png`` to ``args.out``. Images where no face was detected
+    are scored with the landmarks found in the fallback box (whole image),
+    and also counted separately.
+    """
+    from tqdm.auto import tqdm
+
+    from facefeat.io import read_image
+    from facefeat.shape.metrics import error_summary, normalized_mean_error
+    from facefeat.shape.plots import plot_cumulative_error
+    from facefeat.shape.pts import find_pts_pairs, read_pts
+
+    threshold = float(getattr(args, "threshold", 0.10))
+    pairs = find_pts_pairs(args.data_dir)
+    if not pairs:
+        print(f"error: no image with a .pts file found in {args.data_dir}", file=sys.stderr)
+        return 2
+    locate = _Locator(args.method, getattr(args, "model", None))
+    errors, found, seconds, per_image = [], [], [], []
+    for img_path, pts_path in tqdm(pairs, desc=f"{args.method} landmarks", disable=getattr(args, "quiet", False)):
+        truth = read_pts(pts_path)
+        gray = read_image(img_path, mode="gray")
+        t0 = time.perf_counter()
+        pts, ok, _ = locate(gray)
+        seconds.append(time.perf_counter() - t0)
+        e = normalized_mean_error(pts, truth)
+        errors.append(e)
+        found.append(bool(ok))
+        per_image.append({"path": img_path, "nme": round(e, 5), "face_found": bool(ok)})
+    errors, found = np.array(errors), np.array(found)
+    summary = {
+        "method": args.method,
+        "model": getattr(args, "model", None) or ("default" if args.method == "asm" else "dlib shape_predictor_68"),
+        "data_dir": str(args.data_dir),
+        "n_images": len(errors),
+        "n_face_found": int(found.sum()),
+        "threshold": threshold,
+        "all_images": error_summary(errors, threshold),
+        "face_found_images": error_summary(errors[found], threshold),
+        "ms_per_image": 1000 * float(np.mean(seconds)),
+        "normalisation": "mean point-to-point error / distance between outer eye corners (points 36, 45)",
+        "images": per_image,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(summary, indent=2))
+    fig = plot_cumulative_error({args.method: errors}, max_error=max(threshold, 0.1) * 1.5,
+                                title=f"{Path(args.data_dir).name}: {len(errors)} images")
+    fig.savefig(out / "cumulative_error.png", dpi=120)
+    s = summary["all_images"]
+    print(f"{args.method}: {len(errors)} images ({int(found.sum())} faces detected); NME mean {s['mean']:.4f}, "
+          f"median {s['median']:.4f}, failure rate (NME > {threshold:g}) {s['failure_rate']:.3f}; "
+          f"{summary['ms_per_image']:.1f} ms per image")
+    print(f"results in {out}/ (results.json, cumulative_error.png)")
+    return 0
+
+
+def main(argv=None):
+    """Run the shape commands on their own: ``python -m facefeat.shape.cli asm train DIR --out MODEL``.
+
+    The same commands as ``facefeat asm`` / ``facefeat landmarks`` /
+    ``facefeat landmarks-eval`` once the main CLI wires them in.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m facefeat.shape.cli",
+                                     description="facefeat landmarks and Active Shape Models")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_asm_parser(sub)
+    add_landmarks_parsers(sub)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
