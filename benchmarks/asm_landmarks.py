@@ -177,6 +177,8 @@ def main(argv=None):
         "all_images": {m: summary(m, np.ones(n, bool)) for m in methods},
         "per_fold_detected": {m: [summary(m, (fold_of == k) & found) for k in range(len(folds))]
                               for m in methods},
+        "per_image": [{"path": os.path.relpath(paths[i], data), "fold": int(fold_of[i]), "face_found": bool(found[i]),
+                       **{f"nme_{m}": round(float(rec[m]["nme"][i]), 5) for m in methods}} for i in range(n)],
         "environment": {"python": platform.python_version(), "machine": platform.machine(),
                         "cpus": os.cpu_count(), "load_average_start": load_start,
                         "load_average_end": os.getloadavg() if hasattr(os, "getloadavg") else None},
@@ -184,8 +186,7 @@ def main(argv=None):
     }
     (out / "asm_landmarks.json").write_text(json.dumps(results, indent=2))
     fig = plot_cumulative_error({m: rec[m]["nme"][found] for m in methods}, max_error=0.15,
-                                title=f"{data.name}: {int(found.sum())} detected faces, "
-                                      f"{args.folds}-fold CV for ASM")
+                                title=f"{data.name}: {int(found.sum())} faces (ASM: {args.folds}-fold CV)")
     fig.savefig(out / "cumulative_error.png", dpi=120)
 
     print()

@@ -44,7 +44,7 @@ import functools
 import json
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -515,7 +515,8 @@ class ActiveShapeModel:
         kind = self.profile_kind
         kind = kind if isinstance(kind, str) else kind[level]
         if kind not in ("1d", "2d"):
-            raise ValueError(f"profile_kind must be '1d', '2d' or a sequence of them per level, got {self.profile_kind!r}")
+            raise ValueError(f"profile_kind must be '1d', '2d' or a sequence of them per level, "
+                             f"got {self.profile_kind!r}")
         return kind
 
     def _new_profile_model(self, level):

@@ -25,7 +25,8 @@ def _landmarks(X):
             raise TypeError(f"landmarks must be numbers, got dtype {L.dtype}")
         L = L.astype(float)
     if L.ndim != 3 or L.shape[2] != 2:
-        raise ValueError(f"expected a FaceBatch or landmarks of shape (n, n_points, 2), got an array of shape {L.shape}")
+        raise ValueError(f"expected a FaceBatch or landmarks of shape (n, n_points, 2), "
+                         f"got an array of shape {L.shape}")
     if len(L) == 0:
         raise ValueError("empty batch: at least one face is needed")
     if not np.isfinite(L).all():

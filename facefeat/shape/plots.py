@@ -192,5 +192,5 @@ def plot_cumulative_error(errors, *, max_error=0.10, title=None):
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=9)
     return fig

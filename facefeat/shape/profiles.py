@@ -9,6 +9,12 @@ training set by their mean and covariance. During search, candidate
 positions along the normal are scored by the Mahalanobis distance of their
 profile to the model, and the point moves to the best one.
 
+:class:`ProfileModel` is that classic 1-D model. :class:`PatchModel` is a
+2-D variant (image gradients in a small square patch, a low-rank Gaussian,
+candidates on a square grid), used by facefeat's default ASM. Both can also
+model the profiles found *beside* the true points and score candidates by the
+log-likelihood ratio of the two Gaussians (a discriminative extension).
+
 All sampling is vectorised: the profiles of every landmark at every
 candidate offset are read by one :func:`cv2.remap` call.
 
@@ -246,6 +252,9 @@ class ProfileModel:
     regularization : float, default=0.1
         Shrinkage of each covariance towards its mean variance:
         ``(1 - r) S + r (tr(S) / d) I`` (keeps it invertible with few samples).
+    contours : sequence of (sequence of int, bool), optional
+        Boundaries that define the normals (see :func:`contour_neighbours`);
+        :data:`IBUG68_CONTOURS` for 68 points by default.
 
     Attributes
     ----------
@@ -253,12 +262,18 @@ class ProfileModel:
         ``d = n_parallel * 2 * half_length``.
     precision_ : ndarray of shape (n_points, d, d)
         Inverse of the regularised covariance of each landmark's profiles.
+    neg_mean_, neg_precision_ : ndarray, optional
+        The same for profiles sampled beside the true points; present only in
+        discriminative models (``ActiveShapeModel(discriminative=True)``),
+        which then score candidates by :meth:`cost` minus the distance to this
+        second Gaussian.
     n_samples_ : int
 
     Notes
     -----
-    ``n_parallel > 1`` departs from Cootes et al. (1995), who use one profile
-    per landmark; the search still moves each point along its normal only.
+    ``n_parallel > 1`` and the discriminative cost depart from Cootes et al.
+    (1995), who use one profile per landmark and the Mahalanobis distance to
+    its mean; the search still moves each point along its normal only.
 
     Examples
     --------
@@ -441,6 +456,9 @@ class PatchModel:
     ----------
     mean_ : ndarray of shape (n_points, d)
         ``d = 2 * (2 * half_size + 1) ** 2``.
+    neg_mean_, neg_basis_, neg_rest_ : ndarray, optional
+        The same Gaussian for descriptors sampled beside the true points
+        (discriminative models only, see :meth:`cost`).
     basis_ : ndarray of shape (n_points, d, n_modes)
         Principal directions scaled by ``sqrt(1 / rho - 1 / lambda)``: the distance is
         ``|g - mean|^2 / rho - |(g - mean) @ basis|^2``.
