@@ -1,5 +1,6 @@
 """Compare named pipelines on one data set, subject-independently."""
 
+import inspect
 import json
 import os
 import time
@@ -14,8 +15,65 @@ from facefeat.evaluation import classification_metrics, make_folds, summarise_fo
 
 DEFAULT_PIPELINES = ("lbp-linear", "lbp-rf", "hog-linear", "hog-rf")
 
+# Named sets of pipelines for ``facefeat benchmark --suite``. "seed" is the
+# comparison that motivated facefeat (ResNet18 + linear head, EfficientNet-B0
+# + MLP, InceptionV3 and MobileNetV2 fine-tuned, LBP + random forest, a
+# PCA + GaussianHMM clusterer) beside facefeat's handcrafted, shape, proper
+# HMM and fusion pipelines. None means every built-in pipeline.
+SUITES = {
+    "default": DEFAULT_PIPELINES,
+    "seed": (
+        "resnet18-linear", "efficientnet-b0-mlp", "inceptionv3-finetune", "mobilenetv2-finetune",
+        "efficientnet-lite0-finetune", "lbp-rf", "hmm-naive", "lbp-hmm", "lbp-linear", "hog-linear",
+        "gabor-linear", "geometry-linear", "asm-linear", "fusion-lbp-geometry-linear",
+        "fusion-lbp-hog-geometry-vote", "fusion-handcrafted-deep-linear",
+    ),
+    "all": None,
+}
+
+
+def suite_pipelines(suite):
+    """The pipeline names of a suite of :data:`SUITES`.
+
+    Examples
+    --------
+    >>> suite_pipelines("default")
+    ['lbp-linear', 'lbp-rf', 'hog-linear', 'hog-rf']
+    """
+    from facefeat.pipelines import list_pipelines
+
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
+    return list(SUITES[suite] or list_pipelines())
+
+
+def missing_weights(pipe):
+    """Why a pipeline cannot run without downloading weights, or None if it can.
+
+    Looks at every step with a ``backbone`` and ``weights="imagenet"``
+    (DeepEmbedding, FineTunedCNN): weights that are neither in an installed
+    package nor in the cache (see :func:`facefeat.deep.weights.weights_path`).
+    """
+    from facefeat.deep.weights import WEIGHTS, WeightsNotFoundError, weights_path
+
+    params = pipe.get_params(deep=True)
+    for key, backbone in params.items():
+        if not key.endswith("__backbone") or backbone not in WEIGHTS:
+            continue
+        if params.get(key[: -len("backbone")] + "weights") != "imagenet":
+            continue
+        try:
+            weights_path(backbone, download=False)
+        except WeightsNotFoundError as exc:
+            return str(exc)
+    return None
+
 
 def _requires_fit(est):
+    from sklearn.pipeline import FeatureUnion
+
+    if isinstance(est, FeatureUnion):  # a union of stateless extractors is stateless
+        return any(_requires_fit(t) for _, t in est.transformer_list if t not in ("drop", "passthrough"))
     return est.__sklearn_tags__().requires_fit
 
 
@@ -39,13 +97,15 @@ def _step_key(pipe, k):
 
 
 def _set_everywhere(pipe, name, value):
-    params = {
-        f"{step}__{name}": value
-        for step, est in pipe.steps
+    """Set parameter ``name`` of every step, nested ones (unions, votes) included."""
+    params = pipe.get_params(deep=True)
+    pipe.set_params(**{
+        key: value
+        for key in params
+        if key.endswith("__" + name)
         # LogisticRegression's n_jobs does nothing since scikit-learn 1.8 and warns when set
-        if name in est.get_params(deep=False) and not (name == "n_jobs" and type(est).__name__ == "LogisticRegression")
-    }
-    pipe.set_params(**params)
+        and not (name == "n_jobs" and type(params[key.rsplit("__", 1)[0]]).__name__ == "LogisticRegression")
+    })
 
 
 def _take(X, idx):
@@ -56,10 +116,17 @@ def _take(X, idx):
     return X[idx]
 
 
-def _fit_predict(rest, X, y, train, test):
+def _accepts_groups(pipe):
+    return "groups" in inspect.signature(pipe.steps[-1][1].fit).parameters
+
+
+def _fit_predict(rest, X, y, train, test, groups=None):
     model = clone(rest)
+    # a head that holds out validation data (FineTunedCNN's early stopping) keeps subjects apart with groups
+    fit_params = {} if groups is None or not _accepts_groups(model) else {
+        f"{model.steps[-1][0]}__groups": groups[train]}
     t0 = time.perf_counter()
-    model.fit(_take(X, train), y[train])
+    model.fit(_take(X, train), y[train], **fit_params)
     t1 = time.perf_counter()
     pred = model.predict(_take(X, test))
     t2 = time.perf_counter()
@@ -67,7 +134,7 @@ def _fit_predict(rest, X, y, train, test):
 
 
 def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10, n_jobs=1, seed=0,
-                  cache_dir=None, out_dir=None, progress=True, dedupe="group", n_boot=1000):
+                  cache_dir=None, out_dir=None, progress=True, dedupe="group", n_boot=1000, skip_uncached=False):
     """Cross-validate pipelines on a data set and collect a paper's metrics.
 
     Parameters
@@ -98,6 +165,10 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     n_boot : int, default=1000
         Bootstrap resamples for the confidence intervals and the paired
         comparisons (clustered by subject when there are subject ids).
+    skip_uncached : bool, default=False
+        Skip (and list in ``results["skipped_pipelines"]`` with the reason)
+        the pipelines whose pretrained weights would have to be downloaded;
+        otherwise they download them on first use.
 
     Returns
     -------
@@ -107,9 +178,21 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     from tqdm.auto import tqdm
 
     from facefeat.audit import audit_dataset, dedupe_plan
-    from facefeat.pipelines import make_pipeline
+    from facefeat.pipelines import load_recipe, make_pipeline
     from facefeat.uncertainty import bootstrap_ci, paired_comparison
 
+    recipes = [load_recipe(p) for p in pipelines]
+    names = [r["name"] for r in recipes]  # a recipe file is reported under its file name's stem
+    if len(set(names)) < len(names):
+        raise ValueError(f"pipeline names must be unique, got {', '.join(names)}")
+    built = {r["name"]: make_pipeline(p) for r, p in zip(recipes, pipelines)}
+    descriptions = {r["name"]: r["description"] for r in recipes}
+    skipped = {}
+    if skip_uncached:
+        skipped = {name: why for name, pipe in built.items() if (why := missing_weights(pipe))}
+        built = {name: pipe for name, pipe in built.items() if name not in skipped}
+    if not built:
+        raise ValueError("no pipeline to run: " + "; ".join(f"{n}: {why}" for n, why in skipped.items()))
     t_start = time.perf_counter()
     images, dataset = dataset.read_images(on_error="skip", progress=progress)
     audit = audit_dataset(dataset, images=images)  # exact duplicates of the decoded pixels: ~1 s for FER2013
@@ -134,7 +217,7 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     # bootstrap clusters: the fold groups (subjects merged with duplicate groups), pooled like the predictions
     pooled_groups = None if fold_groups is None else np.concatenate([fold_groups[te] for _, te in folds])
     pooled_preds = {}
-    built = {name: make_pipeline(name) for name in pipelines}
+    results["skipped_pipelines"] = [{"name": n, "reason": why} for n, why in skipped.items()]
     for name, pipe in built.items():
         _set_everywhere(pipe, "random_state", seed)
         if cache_dir is not None:
@@ -163,7 +246,7 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         fold_jobs = 1 if len(folds) == 1 else n_jobs
         outputs = []
         for out in Parallel(n_jobs=fold_jobs, return_as="generator")(
-            delayed(_fit_predict)(rest, X, y, tr, te) for tr, te in folds
+            delayed(_fit_predict)(rest, X, y, tr, te, fold_groups) for tr, te in folds
         ):
             outputs.append(out)
             bar.update(1)
@@ -176,7 +259,7 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         n_test = float(np.mean([len(te) for _, te in folds]))
         per_image_extract = extract_seconds / len(y)
         entry = {
-            "description": _description(name),
+            "description": descriptions[name],
             "steps": [s for s, _ in pipe.steps],
             "folds": summarise_folds(fold_metrics),
             "pooled": classification_metrics(pooled_true, pooled_pred, classes),
@@ -209,12 +292,6 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     return results
 
 
-def _description(name):
-    from facefeat.pipelines import load_recipe
-
-    return load_recipe(name)["description"]
-
-
 # --------------------------------------------------------------------------- #
 # Outputs
 # --------------------------------------------------------------------------- #
@@ -243,6 +320,11 @@ def write_outputs(results, dataset, out_dir, audit=None):
         ax = viz.plot_confusion_matrix(np.array(entry["pooled"]["confusion_matrix"]), results["classes"],
                                        title=f"{name} on {dataset.name} (pooled over folds)")
         viz.save(ax, out / f"confusion_{name}.png")
+    if results["pipelines"]:
+        scores = {name: [e["folds"]["per_class"][c]["f1"]["mean"] for c in results["classes"]]
+                  for name, e in results["pipelines"].items()}
+        viz.save(viz.plot_per_class_f1(scores, results["classes"], title=f"per-class F1 on {dataset.name} "
+                                       "(mean over folds)"), out / "per_class_f1.png")
 
 
 _LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced acc.", "macro_f1": "macro-F1",
@@ -286,6 +368,8 @@ def results_markdown(results):
         nf = e.get("faces_not_found")
         if nf and nf["count"]:
             notes.append(f"- {name}: no face detected in {nf['count']} images (aligned by the fallback)")
+    for sp in results.get("skipped_pipelines", []):
+        notes.append(f"- {sp['name']} skipped: {sp['reason']}")
     if d.get("skipped"):
         notes.append(f"- {len(d['skipped'])} files skipped while reading (listed in results.json)")
     dedupe = p.get("dedupe")

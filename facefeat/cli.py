@@ -48,19 +48,28 @@ def cmd_benchmark(args):
     else:
         dataset = _load_dataset(args.data_dir, args)
     print(dataset.describe())
-    pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
+    from facefeat.benchmark import suite_pipelines
+
+    if args.suite:
+        pipelines = suite_pipelines(args.suite)
+    else:
+        pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
     out = Path(args.out)
     results = run_benchmark(dataset, pipelines, cv=args.cv, n_folds=args.folds, n_jobs=args.n_jobs,
                             seed=args.seed, cache_dir=None if args.no_cache else default_cache_dir(),
-                            out_dir=out, progress=not args.quiet, dedupe=args.dedupe)
+                            out_dir=out, progress=not args.quiet, dedupe=args.dedupe,
+                            skip_uncached=bool(args.suite) or args.skip_uncached)
     print()
     print(f"protocol: {results['protocol']['description']}")
     print(f"duplicates: {results['protocol']['dedupe']['description']}")
+    width = max(map(len, results["pipelines"]))
     for name, e in results["pipelines"].items():
         f, ci = e["folds"], e["pooled_ci"]["macro_f1"]
-        print(f"  {name:<14} macro-F1 {f['macro_f1']['mean']:.3f} ± {f['macro_f1']['std']:.3f} "
+        print(f"  {name:<{width}} macro-F1 {f['macro_f1']['mean']:.3f} ± {f['macro_f1']['std']:.3f} "
               f"(pooled {ci['estimate']:.3f}, 95% CI {ci['low']:.3f}-{ci['high']:.3f})   "
               f"accuracy {f['accuracy']['mean']:.3f} ± {f['accuracy']['std']:.3f}")
+    for sp in results["skipped_pipelines"]:
+        print(f"  {sp['name']:<{width}} skipped: {sp['reason']}")
     print(f"wall time {results['wall_seconds']:.1f} s; results in {out}/ (results.md, results.json, *.png)")
     return 0
 
@@ -170,7 +179,7 @@ def _write_records(records, fmt, out):
 
 
 def build_parser():
-    from facefeat.benchmark import DEFAULT_PIPELINES
+    from facefeat.benchmark import DEFAULT_PIPELINES, SUITES
     from facefeat.evaluation import CV_CHOICES
 
     parser = argparse.ArgumentParser(prog="facefeat", description="Facial expression recognition: compare "
@@ -191,8 +200,14 @@ def build_parser():
 
     p = sub.add_parser("benchmark", help="compare pipelines on a data set, subject-independently")
     p.add_argument("data_dir", nargs="?", help="<dir>/<class>/<image>; omitted: the synthetic demo set")
-    p.add_argument("--pipelines", default=",".join(DEFAULT_PIPELINES),
-                   help=f"comma-separated names or recipe files (default {','.join(DEFAULT_PIPELINES)})")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--pipelines", default=",".join(DEFAULT_PIPELINES),
+                       help=f"comma-separated names or recipe files (default {','.join(DEFAULT_PIPELINES)})")
+    which.add_argument("--suite", choices=sorted(SUITES),
+                       help="a named set of pipelines: 'seed' (the seed study's systems beside facefeat's), "
+                            "'all' (every built-in pipeline); pipelines whose weights are not cached are skipped")
+    p.add_argument("--skip-uncached", action="store_true",
+                   help="skip pipelines whose pretrained weights would have to be downloaded (listed in results)")
     p.add_argument("--cv", choices=CV_CHOICES, default="auto")
     p.add_argument("--folds", type=int, default=10)
     p.add_argument("--out", default="facefeat-results", help="output folder (default ./facefeat-results)")
@@ -225,8 +240,11 @@ def build_parser():
     p.set_defaults(func=cmd_pipelines)
 
     from facefeat.audit import add_audit_parser
+    from facefeat.shape.cli import add_asm_parser, add_landmarks_parsers
 
     add_audit_parser(sub)
+    add_asm_parser(sub)
+    add_landmarks_parsers(sub)
     return parser
 
 

@@ -15,15 +15,19 @@ COMPONENTS = {
     "hog": ("facefeat.features.hog", "HOGFeatures"),
     "geometry": ("facefeat.features.geometry", "LandmarkGeometry"),
     "gabor": ("facefeat.features.gabor", "GaborFeatures"),
+    "asm": ("facefeat.shape.features", "ASMShape"),
+    "deep_embedding": ("facefeat.deep.embedding", "DeepEmbedding"),
     # generic scikit-learn steps
     "standard_scaler": ("sklearn.preprocessing", "StandardScaler"),
     "pca": ("sklearn.decomposition", "PCA"),
+    "block_scaler": ("facefeat.fusion", "BlockScaler"),
     # classification heads
     "logistic_regression": ("sklearn.linear_model", "LogisticRegression"),
     "linear_svm": ("sklearn.svm", "LinearSVC"),
     "random_forest": ("sklearn.ensemble", "RandomForestClassifier"),
     "hmm": ("facefeat.classifiers.hmm", "HMMClassifier"),
     "naive_hmm": ("facefeat.classifiers.hmm", "NaiveHMMClassifier"),
+    "finetuned_cnn": ("facefeat.deep.finetune", "FineTunedCNN"),
 }
 
 

@@ -93,6 +93,51 @@ def plot_confusion_matrix(cm, classes, *, normalize=True, title=None, ax=None):
     return ax
 
 
+def plot_per_class_f1(scores, classes, *, title=None, ax=None):
+    """Grouped bars: the F1 score of every class for each pipeline.
+
+    Parameters
+    ----------
+    scores : dict of str to sequence of float
+        Per pipeline, the F1 of each class in the order of ``classes``
+        (None or NaN for a class without test images: no bar).
+    classes : list of str
+    title : str, optional
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> ax = plot_per_class_f1({"lbp": [0.9, 0.5], "hog": [0.8, None]}, ["anger", "fear"])
+    >>> [float(p.get_height()) for p in ax.patches]
+    [0.9, 0.5, 0.8, 0.0]
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['lbp', 'hog']
+    """
+    n_pipes = len(scores)
+    if n_pipes == 0:
+        raise ValueError("scores is empty: no pipeline to plot")
+    for name, vals in scores.items():
+        if len(vals) != len(classes):
+            raise ValueError(f"{name}: {len(vals)} scores for {len(classes)} classes")
+    ax = _new_axes(ax, (max(6.0, 0.35 * n_pipes * len(classes) + 2.5), 3.8))
+    width = 0.8 / n_pipes
+    x = np.arange(len(classes))
+    for k, (name, vals) in enumerate(scores.items()):
+        heights = [0.0 if v is None or np.isnan(v) else float(v) for v in vals]
+        ax.bar(x - 0.4 + (k + 0.5) * width, heights, width, label=name)
+    ax.set_xticks(x, classes, rotation=30, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("F1")
+    ax.set_title(title or "per-class F1")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=7, ncols=max(1, min(4, n_pipes // 6 + 1)), loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
 def save(ax, path, dpi=120):
     """Write the figure of ``ax`` to ``path`` (PNG by extension)."""
     ax.figure.savefig(path, dpi=dpi)

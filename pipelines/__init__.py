@@ -9,6 +9,16 @@ Adding a pipeline is adding a file ``<name>.toml``::
     use = "lbp"             # a component of facefeat.registry.COMPONENTS
     params = { P = 8, R = 1.0, grid = [7, 7] }
 
+A step may also fuse several branches, each a component or a list of
+``steps``: ``union = [...]`` concatenates their features (a scikit-learn
+``FeatureUnion``, feature-level fusion) and ``vote = [...]`` averages the
+class probabilities of several classifiers (a soft ``VotingClassifier``,
+score-level fusion)::
+
+    [[steps]]
+    name = "features"
+    union = [{ name = "lbp", use = "lbp" }, { name = "geometry", use = "geometry" }]
+
 Users may pass the path of their own recipe file wherever a name is taken.
 This folder is installed as the package ``facefeat.pipelines``.
 """
@@ -78,9 +88,7 @@ def load_recipe(name_or_path):
     if not isinstance(recipe.get("description"), str) or not isinstance(steps, list) or not steps:
         raise ValueError(f"recipe {name!r} needs a 'description' string and at least one [[steps]] table")
     for step in steps:
-        unknown = set(step) - {"name", "use", "params"}
-        if unknown or "name" not in step or "use" not in step:
-            raise ValueError(f"recipe {name!r}: each step needs 'name' and 'use' (and optional 'params'), got {step}")
+        _check_step(name, step, kinds=("use", "union", "vote"))
     return {"name": name, "description": recipe["description"], "steps": steps}
 
 
@@ -103,11 +111,40 @@ def make_pipeline(name_or_path):
     ['align', 'lbp', 'clf']
     """
     recipe = load_recipe(name_or_path)
-    steps = []
-    for step in recipe["steps"]:
+    return Pipeline([(step["name"], _build(step)) for step in recipe["steps"]])
+
+
+def _check_step(recipe, step, kinds):
+    if not isinstance(step, dict):
+        raise ValueError(f"recipe {recipe!r}: a step must be a table, got {step!r}")
+    given = [k for k in kinds if k in step]
+    allowed = {"name", "params"} | set(kinds)
+    if "name" not in step or len(given) != 1 or set(step) - allowed or ("params" in step and given != ["use"]):
+        raise ValueError(f"recipe {recipe!r}: each step needs a 'name' and one of {', '.join(map(repr, kinds))} "
+                         f"(with 'params' only beside 'use'), got {step}")
+    if given[0] != "use":
+        branches = step[given[0]]
+        if not isinstance(branches, list) or not branches:
+            raise ValueError(f"recipe {recipe!r}: {given[0]!r} of step {step['name']!r} needs a non-empty list")
+        for branch in branches:
+            _check_step(recipe, branch, kinds=("use", "steps") if given[0] != "steps" else ("use",))
+
+
+def _build(step):
+    """The estimator of one recipe step (a component, a feature union, a soft vote, a sub-pipeline)."""
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.pipeline import FeatureUnion
+
+    if "use" in step:
         params = {k: _tuples(v) for k, v in step.get("params", {}).items()}
-        steps.append((step["name"], get_component(step["use"])(**params)))
-    return Pipeline(steps)
+        return get_component(step["use"])(**params)
+    if "steps" in step:
+        return Pipeline([(s["name"], _build(s)) for s in step["steps"]])
+    branches = [(b["name"], _build(b)) for b in step.get("union", step.get("vote"))]
+    if "union" in step:
+        # named output columns (<branch>__<feature>) tell BlockScaler where each block is
+        return FeatureUnion(branches).set_output(transform="pandas")
+    return VotingClassifier(branches, voting="soft")
 
 
 def _tuples(value):

@@ -42,7 +42,7 @@ def test_outputs_written(results):
     assert json.loads((out / "results.json").read_text())["pipelines"].keys() == res["pipelines"].keys()
     md = (out / "results.md").read_text()
     assert "| lbp-linear |" in md and "**" in md and "leave-one-subject-out" in md
-    for png in ("class_distribution.png", "confusion_lbp-linear.png", "confusion_hog-rf.png"):
+    for png in ("class_distribution.png", "confusion_lbp-linear.png", "confusion_hog-rf.png", "per_class_f1.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -64,3 +64,38 @@ def test_markdown_bolds_the_best_per_column():
            "protocol": {"description": "p", "seed": 0}}
     md = results_markdown(res)
     assert "| good | **0.900 ± 0.000** (0.900)" in md and "| bad | 0.500 ± 0.000 (0.500)" in md
+
+
+def test_uncached_weights_are_skipped_with_the_reason(small, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEFEAT_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-hub"))
+    res = run_benchmark(small, ["lbp-linear", "resnet18-linear"], progress=False, skip_uncached=True,
+                        out_dir=tmp_path / "out", n_boot=50)
+    assert list(res["pipelines"]) == ["lbp-linear"]
+    [skipped] = res["skipped_pipelines"]
+    assert skipped["name"] == "resnet18-linear" and "resnet18-f37072fd.pth" in skipped["reason"]
+    assert "resnet18-linear skipped: weights 'resnet18-f37072fd.pth'" in (tmp_path / "out" / "results.md").read_text()
+    with pytest.raises(ValueError, match="no pipeline to run: resnet18-linear"):
+        run_benchmark(small, ["resnet18-linear"], progress=False, skip_uncached=True)
+
+
+def test_suites_name_built_in_pipelines():
+    from facefeat.benchmark import SUITES, suite_pipelines
+    from facefeat.pipelines import list_pipelines
+
+    assert set(suite_pipelines("seed")) <= set(list_pipelines())
+    assert suite_pipelines("all") == list(list_pipelines())
+    assert {"hmm-naive", "lbp-hmm", "lbp-rf", "mobilenetv2-finetune"} <= set(SUITES["seed"])
+    with pytest.raises(ValueError, match="unknown suite 'nope'"):
+        suite_pipelines("nope")
+
+
+def test_a_recipe_file_is_reported_by_its_name(small, tmp_path):
+    import shutil
+    from importlib import resources
+
+    recipe = tmp_path / "my-lbp.toml"
+    shutil.copy(resources.files("facefeat.pipelines") / "lbp-linear.toml", recipe)
+    res = run_benchmark(small, [str(recipe)], progress=False, out_dir=tmp_path / "out", n_boot=50)
+    assert list(res["pipelines"]) == ["my-lbp"]
+    assert (tmp_path / "out" / "confusion_my-lbp.png").is_file()

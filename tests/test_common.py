@@ -10,7 +10,7 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -30,6 +30,10 @@ CHECK_PARAMS = {"geometry": {"features": "full", "n_dims": 1}}
 IMAGE_ESTIMATORS = {n: c for n, c in FACEFEAT.items() if _is_image_estimator(c)}
 ARRAY_ESTIMATORS = [c(**CHECK_PARAMS.get(n, {})) for n, c in FACEFEAT.items() if not _is_image_estimator(c)]
 
+# Small settings so that the shared checks train a CNN in seconds
+IMAGE_PARAMS = {"finetuned_cnn": {"epochs": 1, "finetune_epochs": 1, "unfreeze": 1, "input_size": 64,
+                                  "n_views": 1, "early_stopping": False, "random_state": 0}}
+
 # A value per parameter that the estimator must refuse at fit
 INVALID = {
     "face_aligner": {"size": 0, "detector": "viola-jones", "on_no_face": "ignore"},
@@ -37,14 +41,27 @@ INVALID = {
     "hog": {"orientations": 0, "pixels_per_cell": (0, 8)},
     "gabor": {"n_scales": 0, "n_orientations": 0, "f": 1.0, "grid": (0, 3), "pool": "max", "sample": "points",
               "landmarks": (70,)},
+    "asm": {"model": "nope", "n_components": 0, "b_limit": -1.0},
+    "deep_embedding": {"backbone": "vgg16", "layer": "layer9", "batch_size": 0, "pool_grid": 0},
+    "finetuned_cnn": {"backbone": "vgg16", "head": "svm", "unfreeze": -1, "epochs": 0},
 }
 
 
 @pytest.fixture(scope="module")
-def raw_images():
+def synthetic():
     from facefeat.synthetic import make_expressions
 
-    return make_expressions(n_subjects=1, n_per_class=1).images
+    return make_expressions(n_subjects=1, n_per_class=1)
+
+
+@pytest.fixture(scope="module")
+def raw_images(synthetic):
+    return synthetic.images
+
+
+@pytest.fixture(scope="module")
+def labels(synthetic):
+    return synthetic.labels
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +76,14 @@ def _input(name, faces, raw_images):
     return raw_images if name == "face_aligner" else faces
 
 
+def _fit(est, X, y):
+    return est.fit(X, y) if is_classifier(est) else est.fit(X)
+
+
 def _output(est, X):
-    out = est.fit_transform(X)
+    if is_classifier(est):
+        return est.predict_proba(X)
+    out = est.transform(X)
     return out.images if hasattr(out, "images") else out
 
 
@@ -74,9 +97,9 @@ def test_clone_and_params_round_trip(name):
 
 
 @pytest.mark.parametrize("name", sorted(IMAGE_ESTIMATORS))
-def test_pickle_gives_identical_output(name, faces, raw_images):
+def test_pickle_gives_identical_output(name, faces, raw_images, labels):
     X = _input(name, faces, raw_images)
-    est = IMAGE_ESTIMATORS[name]().fit(X)
+    est = _fit(IMAGE_ESTIMATORS[name](**IMAGE_PARAMS.get(name, {})), X, labels)
     restored = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(_output(est, X), _output(restored, X))
 
@@ -92,10 +115,10 @@ def test_width_equals_feature_names(name, faces):
 
 
 @pytest.mark.parametrize("name, param, value", [(n, p, v) for n, bad in INVALID.items() for p, v in bad.items()])
-def test_invalid_parameters_are_refused(name, param, value, faces, raw_images):
+def test_invalid_parameters_are_refused(name, param, value, faces, raw_images, labels):
     est = FACEFEAT[name](**{param: value})
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
-        est.fit(_input(name, faces, raw_images))
+        _fit(est, _input(name, faces, raw_images), labels)
 
 
 def test_every_image_estimator_has_invalid_cases():

@@ -8,7 +8,15 @@ from sklearn.pipeline import Pipeline
 from facefeat.pipelines import list_pipelines, load_recipe, make_pipeline
 from facefeat.registry import COMPONENTS, get_component
 
-BUILT_IN = ("lbp-linear", "lbp-rf", "hog-linear", "hog-rf")
+BUILT_IN = (
+    "lbp-linear", "lbp-rf", "hog-linear", "hog-rf", "gabor-linear", "gabor-rf",
+    "geometry-linear", "geometry-rf", "asm-linear", "asm-rf", "lbp-hmm", "hmm-naive",
+    "mobilenetv2-linear", "efficientnet-lite0-linear", "dlib-resnet-linear", "mobilenetv2-mlp",
+    "mobilenetv2-finetune", "efficientnet-lite0-finetune", "resnet18-linear", "efficientnet-b0-mlp",
+    "inceptionv3-finetune",
+)
+HEADS = {"linear": "LogisticRegression", "rf": "RandomForestClassifier", "hmm": "HMMClassifier",
+         "naive": "NaiveHMMClassifier", "vote": "VotingClassifier", "mlp": "FineTunedCNN", "finetune": "FineTunedCNN"}
 
 
 def test_built_in_pipelines_listed_with_descriptions():
@@ -17,16 +25,18 @@ def test_built_in_pipelines_listed_with_descriptions():
     assert all(isinstance(d, str) and len(d) > 20 for d in pipes.values())
 
 
-@pytest.mark.parametrize("name", BUILT_IN)
+@pytest.mark.parametrize("name", sorted(list_pipelines()))
 def test_recipe_builds_a_plain_pipeline(name):
     pipe = make_pipeline(name)
     assert type(pipe) is Pipeline and pipe.steps[0][0] == "align"
     twin = pickle.loads(pickle.dumps(clone(pipe)))
     assert twin.get_params().keys() == pipe.get_params().keys()
     head = pipe.steps[-1][1]
-    assert type(head).__name__ == ("LogisticRegression" if name.endswith("linear") else "RandomForestClassifier")
+    assert type(head).__name__ == HEADS[name.rsplit("-", 1)[1]]
     if name.endswith("rf"):
         assert head.n_estimators == 500
+    if name.endswith("mlp"):
+        assert head.head == "mlp" and head.unfreeze == 0
 
 
 def test_lbp_recipe_parameters_become_tuples():

@@ -1,13 +1,7 @@
-"""Command-line pieces for landmarks and Active Shape Models.
+"""The ``facefeat asm``, ``facefeat landmarks`` and ``facefeat landmarks-eval`` commands.
 
-The main ``facefeat`` parser (``facefeat/cli.py``) wires them in::
-
-    from facefeat.shape.cli import add_asm_parser, add_landmarks_parsers
-    add_asm_parser(sub)           # facefeat asm train DIR... --out MODEL
-    add_landmarks_parsers(sub)    # facefeat landmarks ..., facefeat landmarks-eval ...
-
-or registers :func:`landmarks_command` and :func:`landmarks_eval_command` on
-its own sub-parsers (they read the attributes listed in their docstrings).
+``facefeat/cli.py`` adds them to the main parser with
+:func:`add_asm_parser` and :func:`add_landmarks_parsers`.
 """
 
 import json
@@ -293,27 +287,3 @@ def landmarks_eval_command(args):
     print(f"results in {out}/ (results.json, cumulative_error.png)")
     return 0
 
-
-def main(argv=None):
-    """Run the shape commands on their own: ``python -m facefeat.shape.cli asm train DIR --out MODEL``.
-
-    The same commands as ``facefeat asm`` / ``facefeat landmarks`` /
-    ``facefeat landmarks-eval`` once the main CLI wires them in.
-    """
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m facefeat.shape.cli",
-                                     description="facefeat landmarks and Active Shape Models")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_asm_parser(sub)
-    add_landmarks_parsers(sub)
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

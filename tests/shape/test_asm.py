@@ -1,6 +1,5 @@
 """Active Shape Model: training, search, storage, the shipped model, plots and command line."""
 
-import argparse
 import json
 import zipfile
 
@@ -204,13 +203,9 @@ def test_load_landmarked_images_is_zero_based(pts_folder, synth):
 
 
 def _parser():
-    from facefeat.shape.cli import add_asm_parser, add_landmarks_parsers
+    from facefeat.cli import build_parser
 
-    parser = argparse.ArgumentParser(prog="facefeat")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_asm_parser(sub)
-    add_landmarks_parsers(sub)
-    return parser
+    return build_parser()
 
 
 def test_cli_asm_train(pts_folder, tmp_path, capsys):
