@@ -2,6 +2,7 @@
 
 import functools
 import hashlib
+import os
 import sqlite3
 import warnings
 from pathlib import Path
@@ -23,6 +24,11 @@ FOUND, WHOLE_IMAGE = 0, 1
 _MAX_DETECT_SIDE = 640
 # Small images are upsampled (by 2 each step) until their shorter side reaches this.
 _MIN_DETECT_SIDE = 160
+
+#: Images whose shorter side is below this many pixels cannot hold a face:
+#: :class:`FaceAligner` refuses them and :meth:`facefeat.datasets.FaceDataset.read_images`
+#: skips them (see :func:`face_size_problem`).
+MIN_FACE_SIDE = 8
 
 
 @functools.lru_cache(maxsize=None)
@@ -60,6 +66,53 @@ def auto_upsample(shape):
     return n
 
 
+def detect_face_box(gray, *, detector="hog", upsample="auto"):
+    """The largest face box dlib finds in an image, or None.
+
+    Images larger than 640 px are shrunk for detection and small ones
+    upsampled (see :func:`auto_upsample`); the box is given in the image's
+    own pixel frame.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (h, w), uint8
+    detector : {"hog", "mmod"}, default="hog"
+        See :func:`detect_landmarks`.
+    upsample : "auto" or int, default="auto"
+
+    Returns
+    -------
+    box : ndarray of shape (4,) or None
+        ``(left, top, right, bottom)`` in pixels, floats.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from skimage.color import rgb2gray
+    >>> gray = (rgb2gray(data.astronaut()[:300, 100:400]) * 255).astype(np.uint8)
+    >>> x0, y0, x1, y1 = detect_face_box(gray)
+    >>> bool(50 < x0 < x1 < 200 and 50 < y0 < y1 < 200)
+    True
+    """
+    gray = _check_gray(gray)
+    h, w = gray.shape
+    scale, small = 1.0, gray
+    if max(h, w) > _MAX_DETECT_SIDE:
+        import cv2
+
+        scale = _MAX_DETECT_SIDE / max(h, w)
+        small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    n_up = auto_upsample(small.shape) if upsample == "auto" else int(upsample)
+    if detector == "mmod":
+        rects = [d.rect for d in _mmod_detector()(small, n_up)]
+    else:
+        rects = list(_hog_detector()(small, n_up))
+    if not rects:
+        return None
+    r = max(rects, key=lambda r: r.width() * r.height())
+    return np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=float) / scale
+
+
 def detect_landmarks(gray, *, detector="hog", upsample="auto"):
     """Find the largest face in an image and its 68 landmarks.
 
@@ -80,29 +133,22 @@ def detect_landmarks(gray, *, detector="hog", upsample="auto"):
     status : int
         ``FOUND`` (0), or ``WHOLE_IMAGE`` (1) when no face was detected and the
         landmarks were predicted inside the whole image taken as the face box.
+
+    Raises
+    ------
+    TypeError
+        ``gray`` is not a uint8 array (it is never cast: a float image in
+        [0, 1] or with NaN would silently become black).
+    ValueError
+        ``gray`` is not 2-D or has no pixels.
     """
     import dlib
 
-    gray = np.ascontiguousarray(gray, dtype=np.uint8)
+    gray = _check_gray(gray)
     h, w = gray.shape
-    scale = 1.0
-    small = gray
-    if max(h, w) > _MAX_DETECT_SIDE:
-        import cv2
-
-        scale = _MAX_DETECT_SIDE / max(h, w)
-        small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    n_up = auto_upsample(small.shape) if upsample == "auto" else int(upsample)
-    if detector == "mmod":
-        rects = [d.rect for d in _mmod_detector()(small, n_up)]
-    else:
-        rects = list(_hog_detector()(small, n_up))
-    if rects:
-        r = max(rects, key=lambda r: r.width() * r.height())
-        box = dlib.rectangle(
-            int(round(r.left() / scale)), int(round(r.top() / scale)),
-            int(round(r.right() / scale)), int(round(r.bottom() / scale)),
-        )
+    found = detect_face_box(gray, detector=detector, upsample=upsample)
+    if found is not None:
+        box = dlib.rectangle(*(int(v) for v in np.round(found)))
         status = FOUND
     else:
         box = dlib.rectangle(0, 0, w - 1, h - 1)
@@ -246,8 +292,15 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     Notes
     -----
     ``fit`` learns nothing; ``transform`` accepts file paths, a list of
-    images ((h, w) or (h, w, 3) uint8) or an array of shape (n, h, w[, 3]), and
-    returns a :class:`~facefeat.batch.FaceBatch`.
+    images ((h, w), (h, w, 1) or (h, w, 3) uint8) or an array of shape
+    (n, h, w[, 3]), and returns a :class:`~facefeat.batch.FaceBatch`.
+
+    Bad input is refused before dlib sees it, naming the image (``image[i]``)
+    or the file: an unreadable file raises
+    :class:`~facefeat.io.ImageReadError`, a non-uint8 array ``TypeError``, a
+    wrong shape or an image under :data:`MIN_FACE_SIDE` (8) pixels a side
+    ``ValueError``. An image without a detectable face (blank, not a face, a
+    face cut by the border) is handled by ``on_no_face``.
 
     Examples
     --------
@@ -345,20 +398,22 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     def _read(self, X):
         if isinstance(X, FaceBatch):
             raise TypeError("these faces are already aligned (a FaceBatch); pass the original images or paths")
-        if isinstance(X, (str, Path)) or (isinstance(X, np.ndarray) and X.ndim == 2):
+        if isinstance(X, (str, bytes, Path)) or (isinstance(X, np.ndarray) and X.ndim == 2):
             raise TypeError("FaceAligner takes a batch: wrap a single image or path in a list")
         items = list(X)
         if not items:
             raise ValueError("empty batch: at least one image is needed")
         images, sources = [], []
         for i, item in enumerate(items):
-            if isinstance(item, (str, Path)):
+            if isinstance(item, (str, bytes, os.PathLike)):
                 from facefeat.io import read_image
 
-                images.append(read_image(item, mode="rgb" if self.color else "gray"))
-                sources.append(str(item))
+                image = read_image(item, mode="rgb" if self.color else "gray")
+                # files get the same size check as arrays, so a 1x1 thumbnail never reaches dlib
+                images.append(_check_image(image, f"'{_display(item)}'"))
+                sources.append(os.fsdecode(item))
             else:
-                images.append(_check_image(item, i))
+                images.append(_check_image(item, f"image[{i}]"))
                 sources.append(f"image[{i}]")
         return images, sources
 
@@ -432,15 +487,65 @@ class NoFaceWarning(UserWarning):
     """Some images had no detectable face and were handled by ``on_no_face``."""
 
 
-def _check_image(img, i):
+def face_size_problem(shape, min_side=None):
+    """Why an image of this shape cannot hold a face, or None when it can.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(h, w)`` or ``(h, w, channels)``.
+    min_side : int, optional
+        Smallest acceptable shorter side; default :data:`MIN_FACE_SIDE`.
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> face_size_problem((1, 1)), face_size_problem((48, 48, 3))
+    ('1x1 px is too small to hold a face (at least 8x8 px)', None)
+    """
+    m = MIN_FACE_SIDE if min_side is None else min_side
+    h, w = shape[:2]
+    if min(h, w) < m:
+        return f"{w}x{h} px is too small to hold a face (at least {m}x{m} px)"
+    return None
+
+
+def _display(path):
+    from facefeat.io import _display as display
+
+    return display(path)
+
+
+def _check_image(img, where):
+    """A valid uint8 (h, w) or (h, w, 3) image; ``where`` names it in errors."""
+    if isinstance(img, (str, bytes)) or img is None:
+        raise TypeError(f"{where}: expected an image array or a file path, got {type(img).__name__}")
     img = np.asarray(img)
     if img.dtype != np.uint8:
-        raise TypeError(f"image[{i}]: FaceAligner needs uint8 images, got {img.dtype} (use facefeat.io.read_image)")
+        raise TypeError(f"{where}: FaceAligner needs uint8 images, got {img.dtype} (use facefeat.io.read_image)")
+    if img.ndim == 3 and img.shape[2] == 1:
+        img = img[..., 0]  # (h, w, 1) as check_images accepts it
     if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] == 3)):
-        raise ValueError(f"image[{i}]: expected shape (h, w) or (h, w, 3), got {img.shape}")
-    if min(img.shape[:2]) < 8:
-        raise ValueError(f"image[{i}]: {img.shape[1]}x{img.shape[0]} px is too small to hold a face")
+        raise ValueError(f"{where}: expected shape (h, w) or (h, w, 3), got {img.shape}")
+    problem = face_size_problem(img.shape)
+    if problem:
+        raise ValueError(f"{where}: {problem}")
     return img
+
+
+def _check_gray(gray):
+    """A C-contiguous 2-D uint8 array dlib can take, or a clear error (dlib would cast or crash)."""
+    gray = np.asarray(gray)
+    if gray.dtype != np.uint8:
+        raise TypeError(f"detect_landmarks needs a uint8 gray image, got dtype {gray.dtype}")
+    if gray.ndim != 2:
+        raise ValueError(f"detect_landmarks needs a gray image of shape (h, w), got shape {gray.shape}")
+    if gray.size == 0:
+        raise ValueError(f"detect_landmarks needs a non-empty image, got shape {gray.shape}")
+    return np.ascontiguousarray(gray)
 
 
 def _to_gray_u8(img):

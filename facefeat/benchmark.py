@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import joblib
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
@@ -23,10 +24,15 @@ DEFAULT_PIPELINES = ("lbp-linear", "lbp-rf", "hog-linear", "hog-rf")
 SUITES = {
     "default": DEFAULT_PIPELINES,
     "seed": (
+        # the seed's systems (the first three only when their weights are cached)
         "resnet18-linear", "efficientnet-b0-mlp", "inceptionv3-finetune", "mobilenetv2-finetune",
-        "efficientnet-lite0-finetune", "lbp-rf", "hmm-naive", "lbp-hmm", "lbp-linear", "hog-linear",
-        "gabor-linear", "geometry-linear", "asm-linear", "fusion-lbp-geometry-linear",
-        "fusion-lbp-hog-geometry-vote", "fusion-handcrafted-deep-linear",
+        "lbp-rf", "hmm-naive",
+        # facefeat's offline deep pipelines
+        "efficientnet-lite0-finetune", "mobilenetv2-linear", "mobilenetv2-mlp", "efficientnet-lite0-linear",
+        "dlib-resnet-linear",
+        # handcrafted, shape, the proper HMM and fusion
+        "lbp-linear", "hog-linear", "gabor-linear", "geometry-linear", "asm-linear", "lbp-hmm",
+        "fusion-lbp-geometry-linear", "fusion-lbp-hog-geometry-vote", "fusion-handcrafted-deep-linear",
     ),
     "all": None,
 }
@@ -92,10 +98,6 @@ def _stateless_prefix(pipe):
     return k
 
 
-def _step_key(pipe, k):
-    return tuple((type(e).__name__, repr(sorted(e.get_params(deep=False).items()))) for _, e in pipe.steps[:k])
-
-
 def _set_everywhere(pipe, name, value):
     """Set parameter ``name`` of every step, nested ones (unions, votes) included."""
     params = pipe.get_params(deep=True)
@@ -120,7 +122,68 @@ def _accepts_groups(pipe):
     return "groups" in inspect.signature(pipe.steps[-1][1].fit).parameters
 
 
-def _fit_predict(rest, X, y, train, test, groups=None):
+def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None):
+    """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache).
+
+    With ``cache_file``, a finished fold is stored there (atomically) and an
+    interrupted benchmark rerun with the same data and settings reuses it.
+    """
+    if cache_file is not None and cache_file.is_file():
+        try:
+            return (*joblib.load(cache_file), True)
+        except Exception:  # a file from another version or a damaged disk: recompute
+            pass
+    out = _fit_predict_now(rest, X, y, train, test, groups)
+    if cache_file is not None:
+        _atomic_dump(out, cache_file)
+    return (*out, False)
+
+
+def _atomic_dump(obj, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    joblib.dump(obj, tmp)
+    os.replace(tmp, path)
+
+
+# parameters that change how a run looks, not what it computes
+_NOT_IN_KEY = ("progress", "verbose", "n_jobs", "memory", "n_threads")
+
+
+def _params_key(est):
+    """A hash of what an estimator computes: its class and nested parameters, display settings left out."""
+    def plain(v):  # nested estimators appear by class; their parameters are listed separately
+        if hasattr(v, "get_params"):
+            return type(v).__name__
+        return tuple(plain(x) for x in v) if isinstance(v, (list, tuple)) else v
+
+    params = est.get_params(deep=True)
+    return joblib.hash((type(est).__name__, sorted(
+        (k, plain(v)) for k, v in params.items() if k.rsplit("__", 1)[-1] not in _NOT_IN_KEY)))
+
+
+def _extract(prefix, X, memo_file=None):
+    """(output, seconds) of the last step of a stateless prefix applied to the previous step's output ``X``.
+
+    Feature matrices are kept in ``memo_file``; aligned faces are not (the
+    aligner has its own detection cache, and they are big).
+    """
+    if memo_file is not None and memo_file.is_file():
+        try:
+            return joblib.load(memo_file)
+        except Exception:
+            pass
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="no face detected")
+        out = clone(prefix.steps[-1][1]).fit_transform(X)
+    result = (out, time.perf_counter() - t0)
+    if memo_file is not None and not hasattr(out, "face_found"):
+        _atomic_dump(result, memo_file)
+    return result
+
+
+def _fit_predict_now(rest, X, y, train, test, groups):
     model = clone(rest)
     # a head that holds out validation data (FineTunedCNN's early stopping) keeps subjects apart with groups
     fit_params = {} if groups is None or not _accepts_groups(model) else {
@@ -226,18 +289,21 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         if len(folds) == 1:
             _set_everywhere(pipe, "n_jobs", n_jobs)
     memo = {}  # output of shared stateless prefixes (all pipelines share the aligner)
+    # finished folds and extracted features are kept on disk, so an interrupted run resumes where it stopped
+    run_cache = None
+    if cache_dir is not None:
+        run_cache = Path(cache_dir) / "benchmark" / joblib.hash((y, images, folds,
+                                                                 None if fold_groups is None else fold_groups))
     bar = tqdm(total=len(built) * len(folds), desc="benchmark", unit="fold", disable=not progress)
     for name, pipe in built.items():
         bar.set_postfix_str(name)
         k = _stateless_prefix(pipe)
         X, extract_seconds, found = images, 0.0, None
         for j in range(1, k + 1):
-            key = _step_key(pipe, j)
+            key = _params_key(pipe[:j])
             if key not in memo:
-                t0 = time.perf_counter()
-                with warnings.catch_warnings():
-                    warnings.filterwarnings("ignore", message="no face detected")
-                    memo[key] = (clone(pipe.steps[j - 1][1]).fit_transform(X), time.perf_counter() - t0)
+                memo[key] = _extract(pipe[:j], X, memo_file=None if run_cache is None else
+                                     run_cache / f"features-{key}.joblib")
             X, seconds = memo[key]
             extract_seconds += seconds
             if hasattr(X, "face_found"):
@@ -246,7 +312,9 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         fold_jobs = 1 if len(folds) == 1 else n_jobs
         outputs = []
         for out in Parallel(n_jobs=fold_jobs, return_as="generator")(
-            delayed(_fit_predict)(rest, X, y, tr, te, fold_groups) for tr, te in folds
+            delayed(_fit_predict)(rest, X, y, tr, te, fold_groups,
+                                  None if run_cache is None else run_cache / f"fold{i}-{_params_key(pipe)}.joblib")
+            for i, (tr, te) in enumerate(folds)
         ):
             outputs.append(out)
             bar.update(1)
@@ -271,6 +339,7 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
                 "predict_seconds_mean": predict_s,
                 # end-to-end inference: feature extraction of a test image plus the head's prediction
                 "images_per_second": n_test / (predict_s + per_image_extract * n_test),
+                "folds_from_cache": int(sum(o[3] for o in outputs)),
             },
         }
         if found is not None:
@@ -303,6 +372,12 @@ def _atomic_write(path, text):
     os.replace(tmp, path)
 
 
+def _save_png(ax, path):
+    tmp = f"{path}.tmp{os.getpid()}"
+    ax.figure.savefig(tmp, format="png", dpi=120)
+    os.replace(tmp, path)
+
+
 def write_outputs(results, dataset, out_dir, audit=None):
     """Write results.json, results.md, audit.json/.md, the confusion matrices and the class distribution."""
     from facefeat import viz
@@ -314,17 +389,17 @@ def write_outputs(results, dataset, out_dir, audit=None):
     if audit is not None:
         _atomic_write(out / "audit.json", audit.to_json())
         _atomic_write(out / "audit.md", audit.to_markdown())
-    viz.save(viz.plot_class_distribution(dataset.counts(), title=f"{dataset.name}: images per class"),
-             out / "class_distribution.png")
+    _save_png(viz.plot_class_distribution(dataset.counts(), title=f"{dataset.name}: images per class"),
+              out / "class_distribution.png")
     for name, entry in results["pipelines"].items():
         ax = viz.plot_confusion_matrix(np.array(entry["pooled"]["confusion_matrix"]), results["classes"],
                                        title=f"{name} on {dataset.name} (pooled over folds)")
-        viz.save(ax, out / f"confusion_{name}.png")
+        _save_png(ax, out / f"confusion_{name}.png")
     if results["pipelines"]:
         scores = {name: [e["folds"]["per_class"][c]["f1"]["mean"] for c in results["classes"]]
                   for name, e in results["pipelines"].items()}
-        viz.save(viz.plot_per_class_f1(scores, results["classes"], title=f"per-class F1 on {dataset.name} "
-                                       "(mean over folds)"), out / "per_class_f1.png")
+        _save_png(viz.plot_per_class_f1(scores, results["classes"], title=f"per-class F1 on {dataset.name} "
+                                        "(mean over folds)"), out / "per_class_f1.png")
 
 
 _LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced acc.", "macro_f1": "macro-F1",

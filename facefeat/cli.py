@@ -75,14 +75,15 @@ def cmd_benchmark(args):
 
 
 def cmd_fit(args):
-    import joblib
-
+    from facefeat.io import _display
+    from facefeat.modelfile import save_model
     from facefeat.pipelines import make_pipeline
 
     dataset = _load_dataset(args.data_dir, args)
     if dataset.split is not None and not args.all:
         dataset = dataset.subset(np.flatnonzero(dataset.split == "train"))
         print(f"training on the 'train' split ({len(dataset)} images); --all uses every image")
+    n_listed = len(dataset.skipped)
     images, dataset = dataset.read_images(on_error="skip", progress=not args.quiet)
     pipe = make_pipeline(args.pipeline)
     for step, est in pipe.steps:
@@ -92,10 +93,14 @@ def cmd_fit(args):
         if "memory" in params and not args.no_cache:
             est.set_params(memory=str(default_cache_dir()))
     pipe.fit(images, dataset.labels)
-    model = {"format": "facefeat-model", "pipeline_name": args.pipeline, "classes": dataset.classes,
-             "n_train": len(dataset), "pipeline": pipe}
-    joblib.dump(model, args.out)
+    save_model(args.out, pipe, pipeline_name=args.pipeline, classes=[str(c) for c in pipe.classes_],
+               n_train=len(dataset))
     print(f"fitted {args.pipeline} on {len(dataset)} images of {dataset.name}; model written to {args.out}")
+    unused = dataset.skipped[n_listed:]  # files that could not be read or were too small
+    if unused:
+        shown = "; ".join(f"{_display(p)}: {why}" for p, why in unused[:10])
+        more = f"; and {len(unused) - 10} more" if len(unused) > 10 else ""
+        print(f"left out {len(unused)} images: {shown}{more}", file=sys.stderr)
     return 0
 
 
@@ -113,15 +118,16 @@ def _expand(paths):
 
 
 def cmd_predict(args):
-    import joblib
+    from facefeat.align import face_size_problem
+    from facefeat.io import ImageReadError, _display, read_image
+    from facefeat.modelfile import ModelFileError, load_model
 
-    from facefeat.io import ImageReadError, read_image
-
-    model = joblib.load(args.model)
-    if not isinstance(model, dict) or model.get("format") != "facefeat-model":
-        print(f"error: {args.model} is not a facefeat model (made by `facefeat fit`)", file=sys.stderr)
+    try:
+        model = load_model(args.model, trust=args.trust)
+    except (ModelFileError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    pipe = model["pipeline"]
+    pipe = model.pipeline
     files = _expand(args.paths)
     if not files:
         print("error: no image files found in " + ", ".join(args.paths), file=sys.stderr)
@@ -129,14 +135,20 @@ def cmd_predict(args):
     records, images, where = [], [], []
     for path in files:
         try:
-            images.append(read_image(path))
-            where.append(len(records))
-            records.append({"path": path})
+            image = read_image(path)
+            problem = face_size_problem(image.shape)
+            if problem:  # one thumbnail must not stop the whole run in the aligner
+                raise ImageReadError(path, problem)
         except ImageReadError as exc:
             if args.on_error == "raise":
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-            records.append({"path": path, "error": str(exc)})
+            records.append({"path": _display(path), "error": str(exc)})
+            continue
+        images.append(image)
+        where.append(len(records))
+        # _display: a non-UTF-8 name must not break the CSV/JSON writers; the error text already uses it
+        records.append({"path": _display(path)})
     if images:
         first = pipe.steps[0][1]
         with warnings.catch_warnings():
@@ -222,7 +234,8 @@ def build_parser():
     p = sub.add_parser("fit", help="fit a pipeline on a data set and save the model")
     p.add_argument("data_dir")
     p.add_argument("--pipeline", required=True)
-    p.add_argument("--out", required=True, help="model file to write")
+    p.add_argument("--out", required=True, help="model file to write: a ZIP with manifest.json (versions, classes, "
+                   "SHA-256) and the joblib-pickled pipeline")
     p.add_argument("--all", action="store_true", help="use every image, not only the 'train' split")
     data_options(p)
     p.set_defaults(func=cmd_fit)
@@ -234,6 +247,11 @@ def build_parser():
     p.add_argument("--output", help="write here instead of standard output")
     p.add_argument("--on-error", choices=("record", "raise"), default="record",
                    help="an unreadable file gets a record with an 'error' key (default) or stops the run")
+    p.add_argument("--trust", action="store_true",
+                   help="also load a file that is not a facefeat model archive (a plain pickle/joblib file, e.g. "
+                        "from an older facefeat). Unpickling runs code chosen by the file's author: only for files "
+                        "from people you trust. Archives are always checked against their SHA-256, but that only "
+                        "detects corruption or accidental edits, not a malicious author")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("pipelines", help="list the named pipelines")

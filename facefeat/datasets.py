@@ -124,7 +124,10 @@ class FaceDataset:
         if s["split_counts"]:
             lines.append("  split: " + ", ".join(f"{k} {v}" for k, v in s["split_counts"].items()))
         if self.skipped:
-            shown = ", ".join(p for p, _ in self.skipped[:5])
+            from facefeat.io import _display
+
+            # _display: a non-UTF-8 file name must not make print() fail on a UTF-8 console
+            shown = ", ".join(_display(p) for p, _ in self.skipped[:5])
             more = f" and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
             lines.append(f"  skipped {len(self.skipped)} files: {shown}{more}")
         return "\n".join(lines)
@@ -145,17 +148,30 @@ class FaceDataset:
             name=self.name, root=self.root, layout=self.layout, skipped=list(self.skipped),
         )
 
-    def read_images(self, *, mode="gray", on_error="raise", progress=False):
+    def read_images(self, *, mode="gray", on_error="raise", progress=False, min_side=None):
         """The images as arrays, reading files when needed.
 
         Parameters
         ----------
         mode : {"gray", "rgb"}
         on_error : {"raise", "skip"}
-            With ``"skip"``, unreadable files are left out, recorded in
-            ``skipped`` and announced by a warning.
+            What to do with a file that cannot be read
+            (:class:`~facefeat.io.ImageReadError`) or whose image is smaller
+            than ``min_side``: ``"raise"`` raises (``ImageReadError``, or
+            ``ValueError`` for a too-small image, naming the file);
+            ``"skip"`` leaves it out, records it in ``skipped`` with the
+            reason and announces it in a
+            :class:`~facefeat.io.SkippedImagesWarning` naming the files (one
+            for unreadable files, one for too-small images).
         progress : bool
             Show a progress bar while reading.
+        min_side : int, optional
+            Smallest acceptable shorter side in pixels; default
+            :data:`facefeat.align.MIN_FACE_SIDE` (8), below which no face fits
+            and :class:`~facefeat.align.FaceAligner` would refuse the image
+            (one thumbnail would then stop a whole benchmark without saying
+            which file it was). ``0`` keeps every image. Only applies to
+            files; in-memory images are returned as they are.
 
         Returns
         -------
@@ -164,17 +180,35 @@ class FaceDataset:
             The data set restricted to the images that were read (itself when
             nothing was left out).
         """
-        from facefeat.io import read_images
+        import warnings
+
+        from facefeat.io import SkippedImagesWarning, _display, read_images
 
         if self.images is not None:
             images = [_convert_mode(im, mode) for im in self.images]
             return images, self
+        from facefeat.align import face_size_problem
+
         result = read_images(self.paths, mode=mode, on_error=on_error, progress=progress)
-        if len(result.indices) == len(self):
+        keep, small = [], []
+        for k, image in enumerate(result.images):
+            reason = face_size_problem(image.shape, min_side)
+            if reason is None:
+                keep.append(k)
+                continue
+            if on_error == "raise":
+                raise ValueError(f"image '{_display(result.paths[k])}': {reason}")
+            small.append((result.paths[k], reason))
+        if small:  # unreadable files were announced by read_images already
+            shown = ", ".join(f"'{_display(p)}' ({r})" for p, r in small[:10])
+            more = f" and {len(small) - 10} more" if len(small) > 10 else ""
+            warnings.warn(f"skipped {len(small)} of {len(self)} images too small to hold a face: {shown}{more}; "
+                          "see FaceDataset.skipped", SkippedImagesWarning, stacklevel=2)
+        if len(keep) == len(self):
             return result.images, self
-        kept = self.subset(result.indices)
-        kept.skipped = list(self.skipped) + list(result.skipped)
-        return result.images, kept
+        kept = self.subset([result.indices[k] for k in keep])
+        kept.skipped = list(self.skipped) + list(result.skipped) + small
+        return [result.images[k] for k in keep], kept
 
 
 def _convert_mode(image, mode):
@@ -240,16 +274,23 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
     Returns
     -------
     FaceDataset
-        Files that are not images or not inside a class folder are listed in
-        ``skipped`` with the reason, never dropped silently.
+        Files that are not images or not inside a class folder, class folders
+        without images, and symbolic links to a folder already indexed (a link
+        loop) are listed in ``skipped`` with the reason, never dropped
+        silently. Hidden files and folders (name starting with ``'.'``:
+        ``.DS_Store``, macOS ``._face.jpg`` forks, ``.git``) are ignored and
+        not listed. Symbolic links to folders are followed, each folder is
+        indexed once. File names that are not valid UTF-8 are kept as
+        surrogate-escaped str (as :func:`os.listdir` gives them).
 
     Raises
     ------
     FileNotFoundError
         ``path`` is not a folder.
     ValueError
-        No class folder with images, or a subject rule that does not match
-        some files (they are named).
+        No class folder with images (the message says when images lie directly
+        in ``path``), or a subject rule that does not match some files (they
+        are named).
     """
     import os
     from pathlib import Path
@@ -260,17 +301,25 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
     if not root.is_dir():
         raise FileNotFoundError(f"dataset folder not found: {str(root)!r}")
     paths, labels, skipped = [], [], []
+    # Real paths of the folders indexed so far: symbolic links to folders are
+    # followed (a linked class folder is common), but a folder is indexed
+    # once, so a link loop or a second link to the same folder is skipped
+    # with the reason instead of recursing forever or counting images twice.
+    seen = {os.path.realpath(root): str(root)}
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
             continue
         if not entry.is_dir():
             skipped.append((str(entry), "not inside a class folder"))
             continue
+        if not _first_visit(entry, seen, skipped):
+            continue
         label = entry.name.lower() if canonical_names else entry.name
         label = CLASS_ALIASES.get(label, label) if canonical_names else label
         n_before = len(paths)
-        for dirpath, dirnames, filenames in os.walk(entry, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for dirpath, dirnames, filenames in os.walk(entry, followlinks=True):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                                 and _first_visit(Path(dirpath, d), seen, skipped))
             for fname in sorted(filenames):
                 file = os.path.join(dirpath, fname)
                 if fname.startswith("."):
@@ -289,9 +338,12 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
         keep = [i for i, lab in enumerate(labels) if lab in set(classes)]
         paths, labels = [paths[i] for i in keep], [labels[i] for i in keep]
     if not paths:
+        loose = [p for p, why in skipped if why == "not inside a class folder" and is_image_file(p)]
+        hint = (f"; {len(loose)} image files lie directly in the folder, not in class sub-folders "
+                f"(e.g. {os.path.basename(loose[0])!r})" if loose else "")
         raise ValueError(
             f"no images found in {str(root)!r}: expected <folder>/<class>/<image> "
-            f"(extensions {', '.join(sorted(_image_extensions()))})"
+            f"(extensions {', '.join(sorted(_image_extensions()))}){hint}"
         )
     fnames = [os.path.basename(p) for p in paths]
     layout = _detect_layout(fnames)
@@ -302,6 +354,18 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
         labels=np.array(labels), paths=paths, groups=groups, split=split_ids,
         name=name or root.resolve().name, root=str(root), layout=used, skipped=skipped,
     )
+
+
+def _first_visit(folder, seen, skipped):
+    """Whether ``folder`` (maybe a symbolic link) leads somewhere not indexed yet; else record why not."""
+    import os
+
+    real = os.path.realpath(folder)
+    if real in seen:
+        skipped.append((str(folder), f"symbolic link to a folder already indexed ({seen[real]}), not followed"))
+        return False
+    seen[real] = str(folder)
+    return True
 
 
 def _image_extensions():

@@ -97,3 +97,52 @@ def test_predict_refuses_a_foreign_file(tmp_path, capsys):
     joblib.dump({"weights": [1, 2]}, path)
     assert main(["predict", str(path), str(tmp_path)]) == 2
     assert "not a facefeat model" in capsys.readouterr().err
+
+
+def test_interrupted_benchmark_resumes_from_its_cache(folder, tmp_path, monkeypatch):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    args = ["benchmark", str(folder), "--pipelines", "lbp-linear,hog-rf,gabor-rf", "--subjects", r"^(synth\d+)_",
+            "--out", str(out), "--quiet"]
+    env = {**os.environ, "FACEFEAT_CACHE": str(cache)}
+    proc = subprocess.Popen([sys.executable, "-m", "facefeat.cli", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not list(cache.glob("benchmark/*/fold*.joblib")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C in the middle of the run
+    proc.wait(timeout=60)
+    assert proc.returncode != 0, "the run finished before it could be interrupted"
+    assert not (out / "results.json").exists()  # nothing half-written
+    finished = len(list(cache.glob("benchmark/*/fold*.joblib")))
+    assert finished >= 1
+
+    monkeypatch.setenv("FACEFEAT_CACHE", str(cache))
+    assert main(args) == 0
+    resumed = json.loads((out / "results.json").read_text())
+    reused = sum(e["timing"]["folds_from_cache"] for e in resumed["pipelines"].values())
+    assert reused == finished
+    assert main(args[:-3] + ["--out", str(tmp_path / "fresh"), "--no-cache", "--quiet"]) == 0
+    fresh = json.loads((tmp_path / "fresh" / "results.json").read_text())
+    for name, e in fresh["pipelines"].items():
+        assert resumed["pipelines"][name]["pooled"] == e["pooled"]
+
+
+def test_same_seed_gives_identical_results_json(folder, tmp_path):
+    def metrics(out):
+        res = json.loads((out / "results.json").read_text())
+        for e in res["pipelines"].values():
+            del e["timing"]  # wall-clock figures are the only thing allowed to change
+        del res["wall_seconds"]
+        return res
+
+    args = ["benchmark", str(folder), "--pipelines", "lbp-rf", "--subjects", r"^(synth\d+)_", "--seed", "7",
+            "--no-cache", "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    assert metrics(tmp_path / "a") == metrics(tmp_path / "b")

@@ -69,7 +69,7 @@ def as_image_list(X):
     return list(X), None
 
 
-def prepare_batch(images, size, mean, std):
+def prepare_batch(images, size, mean, std, *, start=0):
     """Images to a normalised float32 array for a CNN.
 
     Parameters
@@ -81,6 +81,9 @@ def prepare_batch(images, size, mean, std):
         interpolation when shrinking, bilinear when enlarging).
     mean, std : sequence of 3 floats
         Per-channel normalisation of values in [0, 1].
+    start : int, default=0
+        Index of ``images[0]`` in the whole batch, so that an error names the
+        right image when ``images`` is a chunk.
 
     Returns
     -------
@@ -95,7 +98,7 @@ def prepare_batch(images, size, mean, std):
     """
     import cv2
 
-    checked = check_images(images, gray=False)
+    checked = check_images(images, gray=False, start=start)
     out = np.empty((len(checked), 3, size, size), np.float32)
     scale = np.float32(1 / 255)
     m = np.asarray(mean, np.float32).reshape(3, 1, 1)
@@ -363,7 +366,7 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
                 tqdm(total=n, desc="embedding", unit="img", disable=not self.progress, leave=False) as bar:
             for start in range(0, n, self.batch_size):
                 chunk = images[start:start + self.batch_size]
-                x = torch.from_numpy(prepare_batch(chunk, size, spec.mean, spec.std))
+                x = torch.from_numpy(prepare_batch(chunk, size, spec.mean, spec.std, start=start))
                 x = x.to(device).contiguous(memory_format=torch.channels_last)
                 feats = self._forward(model, x)
                 if self.flip_tta:

@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from facefeat.batch import FaceBatch
 
 
-def check_images(X, *, gray=True):
+def check_images(X, *, gray=True, start=0):
     """Validate a batch of images and bring it to one float layout.
 
     Parameters
@@ -16,6 +16,9 @@ def check_images(X, *, gray=True):
         at face value (uint8 in [0, 255]; uint16 is rescaled to [0, 255]).
     gray : bool, default=True
         Convert RGB images to gray with ITU-R 601 luma weights.
+    start : int, default=0
+        Index of the first image in error messages, for a chunk of a larger
+        batch (``image {start + i}``).
 
     Returns
     -------
@@ -50,7 +53,7 @@ def check_images(X, *, gray=True):
         items = list(X)
     if len(items) == 0:
         raise ValueError("empty batch: at least one image is needed")
-    out = [_check_one(img, i, gray) for i, img in enumerate(items)]
+    out = [_check_one(img, i, gray) for i, img in enumerate(items, start=start)]
     if len({im.shape for im in out}) == 1:
         return np.stack(out)
     return out

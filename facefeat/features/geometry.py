@@ -83,6 +83,20 @@ def procrustes_align(shapes, reference):
     return scale[:, None, None] * centred @ R + ref.mean(axis=0)
 
 
+def _as_landmark_array(X, d):
+    """An array from a list of landmark sets, or an error that says what was expected."""
+    if isinstance(X, (str, bytes)):
+        raise TypeError(f"expected a FaceBatch or landmarks of shape (n, n_points, {d}), got {type(X).__name__}")
+    try:
+        X = np.asarray(X)
+    except ValueError as exc:  # ragged: "setting an array element with a sequence" alone says little
+        raise ValueError(f"expected a FaceBatch or landmarks of shape (n, n_points, {d}), got faces with "
+                         f"different numbers of points ({exc})") from None
+    if X.size == 0:
+        raise ValueError("empty batch: at least one face is needed")
+    return X
+
+
 def _angle(p, vertex, q):
     u, v = p - vertex, q - vertex
     cos = (u * v).sum(-1) / np.maximum(np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1), 1e-12)
@@ -157,6 +171,8 @@ class LandmarkGeometry(TransformerMixin, BaseEstimator):
     def _shapes(self, X, reset):
         if isinstance(X, FaceBatch):
             X = X.landmarks
+        elif not isinstance(X, np.ndarray):
+            X = _as_landmark_array(X, self.n_dims)
         d = self.n_dims
         if isinstance(X, np.ndarray) and X.ndim == 3:
             if X.shape[2] != d:

@@ -86,12 +86,11 @@ _FORMAT_VERSION = 1
 # face boxes
 # --------------------------------------------------------------------------- #
 def detect_face_box(image, *, upsample="auto"):
-    """The largest face box dlib's HOG detector finds, or None.
+    """The largest face box dlib's HOG detector finds in a gray or RGB image, or None.
 
-    Uses the same detector and image-size rules as
-    :func:`facefeat.align.detect_landmarks` (large images are shrunk to 640 px,
-    small ones upsampled), so its boxes are the ones dlib's 68-point predictor
-    starts from.
+    :func:`facefeat.align.detect_face_box` on the image's gray levels: the
+    same detector and size rules as :func:`facefeat.align.detect_landmarks`,
+    so its boxes are the ones dlib's 68-point predictor starts from.
 
     Parameters
     ----------
@@ -104,20 +103,9 @@ def detect_face_box(image, *, upsample="auto"):
         ``(x0, y0, x1, y1)``: dlib's rectangle (left, top, right, bottom) in
         the image's pixel frame.
     """
-    from facefeat.align import _MAX_DETECT_SIDE, _hog_detector, auto_upsample
+    from facefeat import align
 
-    gray = _to_gray_u8(image)
-    h, w = gray.shape
-    scale, small = 1.0, gray
-    if max(h, w) > _MAX_DETECT_SIDE:
-        scale = _MAX_DETECT_SIDE / max(h, w)
-        small = cv2.resize(gray, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    n_up = auto_upsample(small.shape) if upsample == "auto" else int(upsample)
-    rects = list(_hog_detector()(small, n_up))
-    if not rects:
-        return None
-    r = max(rects, key=lambda r: r.width() * r.height())
-    return np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=float) / scale
+    return align.detect_face_box(_to_gray_u8(image), upsample=upsample)
 
 
 def _box_matches(box, shape, min_overlap=0.5):

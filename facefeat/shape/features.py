@@ -20,15 +20,19 @@ def _landmarks(X):
     else:
         if isinstance(X, (str, bytes)):
             raise TypeError("ASMShape takes a FaceBatch or an array of landmarks of shape (n, n_points, 2)")
-        L = np.asarray(X)
+        try:
+            L = np.asarray(X)
+        except ValueError as exc:  # ragged input; numpy's message alone does not say what was expected
+            raise ValueError(f"expected a FaceBatch or landmarks of shape (n, n_points, 2), got faces with "
+                             f"different numbers of points ({exc})") from None
         if L.dtype == object or not (np.issubdtype(L.dtype, np.floating) or np.issubdtype(L.dtype, np.integer)):
             raise TypeError(f"landmarks must be numbers, got dtype {L.dtype}")
         L = L.astype(float)
+    if L.size == 0:
+        raise ValueError("empty batch: at least one face is needed")
     if L.ndim != 3 or L.shape[2] != 2:
         raise ValueError(f"expected a FaceBatch or landmarks of shape (n, n_points, 2), "
                          f"got an array of shape {L.shape}")
-    if len(L) == 0:
-        raise ValueError("empty batch: at least one face is needed")
     if not np.isfinite(L).all():
         raise ValueError("landmarks contain NaN or infinite values")
     return L

@@ -1,0 +1,128 @@
+"""Draw the pictures of the documentation's feature gallery.
+
+Every face is public domain: ``skimage.data.astronaut()`` (NASA) and the
+synthetic expressions that :func:`facefeat.synthetic.make_expressions` warps
+from it. No picture of a research data set may ever be drawn here.
+
+Usage::
+
+    python docs/gallery/make_gallery.py [--out DIR] [--dpi 100]
+
+The pictures go to ``docs/gallery/img/`` by default (generated, not
+committed); ``docs/build.sh`` runs this script before ``mkdocs build``.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "img"
+
+# The face shown for the single-face features: a synthetic "surprise" of the
+# first pseudo-subject (open mouth and raised brows make every feature show something).
+SHOWN_CLASS = "surprise"
+
+
+def _dataset():
+    from facefeat.synthetic import make_expressions
+
+    return make_expressions(n_subjects=3, n_per_class=2, random_state=0)
+
+
+def _aligned(dataset):
+    from facefeat.align import FaceAligner
+
+    return FaceAligner(size=96).fit_transform(dataset.images)
+
+
+def _cross_validated_proba(dataset):
+    """Out-of-fold class probabilities of landmark geometry + logistic regression, by subject."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from facefeat.features.geometry import LandmarkGeometry
+
+    pipe = make_pipeline(LandmarkGeometry(), StandardScaler(), LogisticRegression(max_iter=2000))
+    proba = cross_val_predict(pipe, dataset.landmarks, dataset.labels, groups=dataset.groups,
+                              cv=GroupKFold(n_splits=3), method="predict_proba")
+    return proba, sorted(set(dataset.labels.tolist()))
+
+
+def _asm_photo():
+    """The astronaut's head: the ASM search starts from dlib's face box in it."""
+    from skimage.data import astronaut
+
+    return astronaut()[20:230, 120:330]
+
+
+def draw(out, dpi=100):
+    """Draw every gallery picture into ``out``.
+
+    Parameters
+    ----------
+    out : str or path-like
+        Folder, created when missing.
+    dpi : int, default=100
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Picture name -> PNG file, in drawing order.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    from facefeat import viz
+    from facefeat.features.lbp import LBPHistogram
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = _dataset()
+    batch = _aligned(dataset)
+    k = int(np.flatnonzero(dataset.labels == SHOWN_CLASS)[0])
+    face, points = batch.images[k], batch.landmarks[k]
+    lbp = LBPHistogram().fit_transform(batch)
+    proba, classes = _cross_validated_proba(dataset)
+    predicted = np.asarray(classes)[proba.argmax(axis=1)]
+
+    pictures = {
+        "landmarks": lambda: viz.plot_landmarks(face, points),
+        "lbp": lambda: viz.plot_lbp(face),
+        "hog": lambda: viz.plot_hog(face),
+        "gabor": lambda: viz.plot_gabor(face),
+        "asm_fitting": lambda: viz.plot_asm_fitting(_asm_photo()),
+        "asm_modes": lambda: viz.plot_asm_modes(n_modes=3),
+        "embedding_pca": lambda: viz.plot_embedding(lbp, dataset.labels, method="pca"),
+        "embedding_tsne": lambda: viz.plot_embedding(lbp, dataset.labels, method="tsne"),
+        "circumplex": lambda: viz.plot_circumplex(proba, classes, labels=dataset.labels),
+        "confusion_matrix": lambda: viz.plot_confusion_matrix(
+            confusion_matrix(dataset.labels, predicted, labels=classes), classes,
+            title="landmark geometry, 3-fold by subject"),
+    }
+    written = {}
+    for name, make in pictures.items():
+        path = out / f"{name}.png"
+        viz.save(make(), path, dpi=dpi)
+        written[name] = path
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--dpi", type=int, default=100, help="resolution of the PNGs (default 100)")
+    args = parser.parse_args(argv)
+    t0 = time.time()
+    written = draw(args.out, dpi=args.dpi)
+    for path in written.values():
+        print(path)
+    print(f"{len(written)} pictures in {time.time() - t0:.1f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,337 @@
+"""Model files written by ``facefeat fit`` and read by ``facefeat predict``.
+
+A model file is a ZIP archive with two members:
+
+``manifest.json``
+    Readable without unpickling anything (``python -m zipfile -l``, or
+    :func:`read_manifest`): ``format`` (``"facefeat-model"``),
+    ``format_version``, the ``facefeat``, ``scikit-learn``, ``numpy`` and
+    ``python`` versions that wrote it, ``pipeline_name``, ``classes``,
+    ``n_train``, ``created`` (UTC, ISO 8601), and ``payload_sha256`` /
+    ``payload_bytes`` of the second member.
+``pipeline.joblib``
+    The fitted scikit-learn pipeline, pickled by :func:`joblib.dump`.
+
+:func:`load_model` checks, in this order and *before* unpickling: that the
+file is such an archive with a facefeat manifest, that the payload has the
+declared size and SHA-256, then warns (:class:`ModelVersionWarning`) when
+the versions differ from the running ones, and only then unpickles.
+
+Why a pickle in a container, not skops
+--------------------------------------
+``skops.io`` loads only types listed as trusted, which would stop a crafted
+file from running code. It is not a dependency of facefeat, and our
+pipelines are mostly custom classes (``FaceAligner``, ``LBPHistogram``,
+``GaborFeatures``, ``DeepEmbedding``, ``HMMClassifier``, fusion blocks...),
+each of which skops would have to be told to trust by name; trusting a class
+name says nothing about the attribute values its ``__setstate__`` receives,
+and any new component would break loading until added to the list. The
+deep pipelines also hold torch modules, which skops does not serialise.
+So facefeat keeps joblib (which every scikit-learn user already knows) and
+wraps it with a manifest, a checksum and an explicit trust gate.
+
+What the checksum does and does not protect
+-------------------------------------------
+The SHA-256 is stored *next to* the payload, unsigned. It detects a file
+that was truncated, corrupted in transfer or storage, or edited by mistake
+(and the ZIP's own CRC-32 catches most of that too). It does **not** protect
+against a malicious author: whoever can write the payload can write a
+matching checksum. Unpickling runs code chosen by the file's author, so
+load model files only from people you trust, exactly as with any pickle.
+
+A file that is not a facefeat model archive -- a plain pickle or joblib
+file, including models saved by ``facefeat fit`` before this format --
+is refused unless ``trust=True`` (``facefeat predict --trust``), which
+states that you trust the file's author.
+"""
+
+import hashlib
+import io
+import json
+import os
+import platform
+import warnings
+import zipfile
+from datetime import datetime, timezone
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LoadedModel",
+    "ModelFileError",
+    "ModelVersionWarning",
+    "UntrustedModelError",
+    "environment",
+    "load_model",
+    "read_manifest",
+    "save_model",
+]
+
+FORMAT = "facefeat-model"
+FORMAT_VERSION = 1
+_MANIFEST = "manifest.json"
+_PAYLOAD = "pipeline.joblib"
+# The manifest is a few hundred bytes; refusing a huge one keeps a crafted
+# archive from exhausting memory before anything is checked.
+_MAX_MANIFEST_BYTES = 1 << 20
+_TRUST_HINT = ("loading it would run whatever code its author put in it; if you trust its author, "
+               "load it with trust=True (facefeat predict --trust)")
+
+
+class ModelFileError(ValueError):
+    """A file is not a usable facefeat model: not one, corrupt, or modified.
+
+    A ``ValueError``, so the command line reports it as ``error: ...``.
+    """
+
+
+class UntrustedModelError(ModelFileError):
+    """A file is not a facefeat model archive, so it is only loaded with ``trust=True``."""
+
+
+class ModelVersionWarning(UserWarning):
+    """A model file was written by other versions of facefeat, scikit-learn, numpy or Python."""
+
+
+def environment():
+    """Versions recorded in a manifest and compared when loading.
+
+    Returns
+    -------
+    dict of str to str
+        ``facefeat``, ``scikit-learn``, ``numpy`` and ``python``
+        (``major.minor.micro``).
+    """
+    import numpy
+    import sklearn
+
+    from facefeat import __version__
+
+    return {"facefeat": __version__, "scikit-learn": sklearn.__version__, "numpy": numpy.__version__,
+            "python": platform.python_version()}
+
+
+def save_model(path, pipeline, *, pipeline_name, classes, n_train=None):
+    """Write a fitted pipeline and its manifest to a model file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File to write (replaced if it exists).
+    pipeline : sklearn.pipeline.Pipeline
+        The fitted pipeline.
+    pipeline_name : str
+        Name or recipe file it was built from.
+    classes : list of str
+        Class names, in the order of ``pipeline.classes_``.
+    n_train : int, optional
+        Number of training images.
+
+    Returns
+    -------
+    dict
+        The manifest written.
+    """
+    import joblib
+
+    buf = io.BytesIO()
+    joblib.dump(pipeline, buf)
+    payload = buf.getvalue()
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **environment(),
+        "pipeline_name": str(pipeline_name),
+        "classes": [str(c) for c in classes],
+        "n_train": None if n_train is None else int(n_train),
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "payload": _PAYLOAD,
+        "payload_bytes": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(_MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        zf.writestr(_PAYLOAD, payload)
+    return manifest
+
+
+def read_manifest(path):
+    """The manifest of a model file, without unpickling anything.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    UntrustedModelError
+        ``path`` is not a facefeat model archive (e.g. a plain pickle).
+    ModelFileError
+        The archive is damaged or its manifest unreadable.
+    """
+    with _open(path) as zf:
+        return _manifest(zf, path)
+
+
+def _check_exists(path):
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"model file not found: {os.fspath(path)!r}")
+
+
+def _open(path):
+    _check_exists(path)
+    try:
+        if not zipfile.is_zipfile(path):
+            raise UntrustedModelError(f"{path} is not a facefeat model file (no manifest; a plain pickle or a "
+                                      f"model saved by an older facefeat?): {_TRUST_HINT}")
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(f"{path} is a damaged model file ({exc})") from exc
+
+
+def _read_member(zf, name, limit, path):
+    """Bytes of one archive member, refusing more than ``limit`` bytes."""
+    try:
+        with zf.open(name) as fh:
+            data = fh.read(limit + 1)
+    except KeyError:
+        raise ModelFileError(f"{path} is not a facefeat model file: it has no {name}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:  # bad CRC, truncated, encrypted...
+        raise ModelFileError(f"{path} is damaged or was modified: cannot read {name} ({exc})") from exc
+    if len(data) > limit:
+        raise ModelFileError(f"{path}: {name} is larger than its manifest says (was the file modified?)")
+    return data
+
+
+def _manifest(zf, path):
+    raw = _read_member(zf, _MANIFEST, _MAX_MANIFEST_BYTES, path)
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path} has an unreadable manifest ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a facefeat model file (its manifest is not a {FORMAT} manifest)")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(f"{path} has model format version {version!r}; this facefeat reads up to "
+                             f"{FORMAT_VERSION} (upgrade facefeat)")
+    for key, kind in (("payload_sha256", str), ("payload_bytes", int)):
+        if not isinstance(manifest.get(key), kind):
+            raise ModelFileError(f"{path} has a manifest without a valid {key!r}")
+    return manifest
+
+
+class LoadedModel:
+    """A pipeline read from a model file, with what is known about it.
+
+    Attributes
+    ----------
+    pipeline : sklearn.pipeline.Pipeline
+    manifest : dict
+        The file's manifest; for a plain pickle loaded with ``trust=True``,
+        what could be recovered (``format_version`` 0).
+    verified : bool
+        True when the file was a model archive whose payload matched its
+        checksum; False for a plain pickle loaded with ``trust=True``.
+    """
+
+    def __init__(self, pipeline, manifest, verified):
+        self.pipeline = pipeline
+        self.manifest = manifest
+        self.verified = verified
+
+
+def load_model(path, *, trust=False):
+    """Read a model file written by :func:`save_model` (``facefeat fit``).
+
+    Parameters
+    ----------
+    path : str or path-like
+    trust : bool, default=False
+        Also load files that are not facefeat model archives: plain
+        pickle/joblib files, such as models saved by ``facefeat fit`` before
+        this format. Only for files whose author you trust: unpickling runs
+        code the author chose. Archives are always checked against their
+        checksum, trusted or not.
+
+    Returns
+    -------
+    LoadedModel
+
+    Raises
+    ------
+    FileNotFoundError
+        ``path`` does not exist.
+    UntrustedModelError
+        Not a facefeat model archive, and ``trust`` is False.
+    ModelFileError
+        A damaged archive, a payload whose size or SHA-256 differs from the
+        manifest (corrupted or modified), or (with ``trust``) a pickle that
+        holds no facefeat pipeline.
+
+    Warns
+    -----
+    ModelVersionWarning
+        The file was written with other versions of facefeat, scikit-learn,
+        numpy or Python (major.minor): predictions may differ or loading may
+        fail.
+    """
+    import joblib
+
+    _check_exists(path)
+    if trust and not zipfile.is_zipfile(path):
+        return _load_plain(path)
+    with _open(path) as zf:
+        manifest = _manifest(zf, path)
+        payload = _read_member(zf, manifest.get("payload", _PAYLOAD), manifest["payload_bytes"], path)
+    if len(payload) != manifest["payload_bytes"] or hashlib.sha256(payload).hexdigest() != manifest["payload_sha256"]:
+        raise ModelFileError(f"{path} was modified or corrupted: its pipeline does not match the checksum in its "
+                             f"manifest ({len(payload)} bytes, expected {manifest['payload_bytes']}); refit the "
+                             "model or copy the file again")
+    _warn_versions(manifest, path)
+    pipeline = joblib.load(io.BytesIO(payload))
+    return LoadedModel(pipeline, manifest, verified=True)
+
+
+def _load_plain(path):
+    import joblib
+
+    try:
+        obj = joblib.load(path)
+    except Exception as exc:  # anything may fail inside an arbitrary pickle
+        raise ModelFileError(f"{path} is not a facefeat model file and cannot be unpickled "
+                             f"({type(exc).__name__}: {exc})") from exc
+    if isinstance(obj, dict) and obj.get("format") == FORMAT and "pipeline" in obj:
+        # the layout `facefeat fit` wrote before model archives
+        manifest = {"format": FORMAT, "format_version": 0, "pipeline_name": obj.get("pipeline_name"),
+                    "classes": obj.get("classes"), "n_train": obj.get("n_train")}
+        return LoadedModel(obj["pipeline"], manifest, verified=False)
+    if hasattr(obj, "predict_proba") and hasattr(obj, "steps"):
+        manifest = {"format": FORMAT, "format_version": 0, "pipeline_name": None,
+                    "classes": [str(c) for c in getattr(obj, "classes_", [])], "n_train": None}
+        return LoadedModel(obj, manifest, verified=False)
+    raise ModelFileError(f"{path} is not a facefeat model: it holds a {type(obj).__name__}, not a pipeline "
+                         "made by `facefeat fit`")
+
+
+def _minor(version):
+    return ".".join(str(version).split(".")[:2])
+
+
+def _warn_versions(manifest, path):
+    here = environment()
+    # Python differs in patch releases harmlessly; the libraries' pickles may not.
+    diffs = [f"{name} {manifest.get(name)} (running {here[name]})" for name in ("facefeat", "scikit-learn", "numpy")
+             if manifest.get(name) != here[name]]
+    if _minor(manifest.get("python")) != _minor(here["python"]):
+        diffs.append(f"python {manifest.get('python')} (running {here['python']})")
+    if diffs:
+        warnings.warn(f"{path} was written with other versions: {', '.join(diffs)}; predictions may differ "
+                      "or loading may fail (refit the model with the installed versions to be sure)",
+                      ModelVersionWarning, stacklevel=3)
