@@ -540,11 +540,11 @@ def _check_gray(gray):
     """A C-contiguous 2-D uint8 array dlib can take, or a clear error (dlib would cast or crash)."""
     gray = np.asarray(gray)
     if gray.dtype != np.uint8:
-        raise TypeError(f"detect_landmarks needs a uint8 gray image, got dtype {gray.dtype}")
+        raise TypeError(f"a uint8 gray image is needed, got dtype {gray.dtype}")
     if gray.ndim != 2:
-        raise ValueError(f"detect_landmarks needs a gray image of shape (h, w), got shape {gray.shape}")
+        raise ValueError(f"a gray image of shape (h, w) is needed, got shape {gray.shape}")
     if gray.size == 0:
-        raise ValueError(f"detect_landmarks needs a non-empty image, got shape {gray.shape}")
+        raise ValueError(f"a non-empty image is needed, got shape {gray.shape}")
     return np.ascontiguousarray(gray)
 
 

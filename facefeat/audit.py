@@ -383,7 +383,7 @@ class AuditReport:
                      + (f", splits {s['split_counts']}" if s["split_counts"] else "")
                      + (f" (root `{self.root}`)" if self.root else "") + ".")
         lines.append("")
-        lines.append(f"Exact duplicates have identical decoded gray pixels (any file format). "
+        lines.append("Exact duplicates have identical decoded gray pixels (any file format). "
                      + (f"Near duplicates: perceptual hash (DCT pHash, {PHASH_BITS} bits) within "
                         f"Hamming distance {p['near_threshold']}, grouped transitively."
                         if p["near"] else "Near duplicates were not searched (`--near`)."))

@@ -367,7 +367,8 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
 
 def _atomic_write(path, text):
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as f:
+    # file names that are not valid UTF-8 reach the reports as surrogate escapes: keep their bytes
+    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
         f.write(text)
     os.replace(tmp, path)
 

@@ -259,10 +259,12 @@ def build_parser():
 
     from facefeat.audit import add_audit_parser
     from facefeat.shape.cli import add_asm_parser, add_landmarks_parsers
+    from facefeat.visualize import add_visualize_parser
 
     add_audit_parser(sub)
     add_asm_parser(sub)
     add_landmarks_parsers(sub)
+    add_visualize_parser(sub)
     return parser
 
 

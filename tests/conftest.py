@@ -21,3 +21,17 @@ def expressions():
     from facefeat.synthetic import make_expressions
 
     return make_expressions()
+
+
+def write_face_folder(root, n_subjects=2, n_per_class=1, random_state=2):
+    """The synthetic set written as ``<root>/<class>/<subject>_<i>.png``; returns root."""
+    from PIL import Image
+
+    from facefeat.synthetic import make_expressions
+
+    ds = make_expressions(n_subjects=n_subjects, n_per_class=n_per_class, random_state=random_state)
+    root.mkdir(parents=True, exist_ok=True)
+    for i, (img, label, subject) in enumerate(zip(ds.images, ds.labels, ds.groups)):
+        (root / label).mkdir(exist_ok=True)
+        Image.fromarray(img).save(root / label / f"{subject}_{i:03d}.png")
+    return root

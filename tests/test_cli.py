@@ -3,21 +3,16 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
+
+from conftest import write_face_folder
 
 from facefeat.cli import main
-from facefeat.synthetic import make_expressions
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """The synthetic set written as <class>/<subject>_<n>.png files."""
-    root = tmp_path_factory.mktemp("faces")
-    ds = make_expressions(n_subjects=3, n_per_class=2, random_state=2)
-    for i, (img, label, subject) in enumerate(zip(ds.images, ds.labels, ds.groups)):
-        (root / label).mkdir(exist_ok=True)
-        Image.fromarray(img).save(root / label / f"{subject}_{i:03d}.png")
-    return root
+    return write_face_folder(tmp_path_factory.mktemp("faces"), n_subjects=3, n_per_class=2)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from facefeat.modelfile import (
     read_manifest,
     save_model,
 )
-from test_bad_inputs import write_face_folder
+from conftest import write_face_folder
 
 SUBJECTS = ["--subjects", r"^(synth\d+)_"]
 

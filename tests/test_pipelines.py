@@ -1,6 +1,5 @@
 import pickle
 
-import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline

@@ -17,7 +17,6 @@ __all__ = [
     "asm_train_command",
     "landmarks_command",
     "landmarks_eval_command",
-    "main",
 ]
 
 
