@@ -171,7 +171,7 @@ class LandmarkGeometry(TransformerMixin, BaseEstimator):
     def _shapes(self, X, reset):
         if isinstance(X, FaceBatch):
             X = X.landmarks
-        elif not isinstance(X, np.ndarray):
+        elif isinstance(X, (list, tuple, str, bytes)):  # arrays, DataFrames and sparse go to validate_data
             X = _as_landmark_array(X, self.n_dims)
         d = self.n_dims
         if isinstance(X, np.ndarray) and X.ndim == 3:
