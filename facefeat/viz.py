@@ -152,18 +152,23 @@ def plot_per_class_f1(scores, classes, *, title=None, ax=None):
     for name, vals in scores.items():
         if len(vals) != len(classes):
             raise ValueError(f"{name}: {len(vals)} scores for {len(classes)} classes")
-    ax = _new_axes(ax, (max(6.0, 0.35 * n_pipes * len(classes) + 2.5), 3.8))
+    # bars get thinner rather than the figure wider: a suite of ~20 pipelines stays readable at 16 in
+    ax = _new_axes(ax, (min(16.0, max(6.0, 0.12 * n_pipes * len(classes) + 3.0)), 4.2))
+    from matplotlib import colormaps
+
+    # tab20 keeps up to 20 pipelines apart (the default cycle repeats after 10)
+    colors = colormaps["tab10" if n_pipes <= 10 else "tab20"].colors
     width = 0.8 / n_pipes
     x = np.arange(len(classes))
     for k, (name, vals) in enumerate(scores.items()):
         heights = [0.0 if v is None or np.isnan(v) else float(v) for v in vals]
-        ax.bar(x - 0.4 + (k + 0.5) * width, heights, width, label=name)
+        ax.bar(x - 0.4 + (k + 0.5) * width, heights, width, label=name, color=colors[k % len(colors)])
     ax.set_xticks(x, classes, rotation=30, ha="right")
     ax.set_ylim(0, 1)
     ax.set_ylabel("F1")
     ax.set_title(title or "per-class F1")
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=7, ncols=max(1, min(4, n_pipes // 6 + 1)), loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.legend(fontsize=7, ncols=max(1, min(4, (n_pipes + 9) // 10)), loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
 
 
