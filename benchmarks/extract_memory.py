@@ -21,17 +21,16 @@ import sqlite3
 import sys
 import tempfile
 import threading
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from facefeat.pipelines import make_pipeline
 
 from facefeat.benchmark import _set_everywhere, _stateless_prefix
 from facefeat.cli import default_cache_dir
 from facefeat.datasets import load_folder
 from facefeat.extract import extract_features
-from facefeat.pipelines import make_pipeline
 
 
 class TreeRSS:

@@ -1,6 +1,5 @@
 """Face preparation: detection, 68 landmarks and alignment to a canonical crop."""
 
-import functools
 import hashlib
 import os
 import sqlite3
@@ -14,7 +13,7 @@ from numbers import Integral, Real
 
 from facefeat.batch import FaceBatch
 from facefeat.landmarks import N_LANDMARKS, eye_centres
-from facefeat.models import packaged_model_path
+from facefeat.models import packaged_model_path, per_thread
 
 # status codes of one detection, stored in the cache
 FOUND, WHOLE_IMAGE = 0, 1
@@ -31,21 +30,21 @@ _MIN_DETECT_SIDE = 160
 MIN_FACE_SIDE = 8
 
 
-@functools.lru_cache(maxsize=None)
+@per_thread
 def _hog_detector():
     import dlib
 
     return dlib.get_frontal_face_detector()
 
 
-@functools.lru_cache(maxsize=None)
+@per_thread
 def _mmod_detector():
     import dlib
 
     return dlib.cnn_face_detection_model_v1(str(packaged_model_path("mmod_face_detector")))
 
 
-@functools.lru_cache(maxsize=None)
+@per_thread
 def _predictor():
     import dlib
 

@@ -258,6 +258,7 @@ def build_parser():
     p.set_defaults(func=cmd_pipelines)
 
     from facefeat.audit import add_audit_parser
+    from facefeat.extract import add_extract_parser
     from facefeat.shape.cli import add_asm_parser, add_landmarks_parsers
     from facefeat.visualize import add_visualize_parser
 
@@ -265,6 +266,7 @@ def build_parser():
     add_asm_parser(sub)
     add_landmarks_parsers(sub)
     add_visualize_parser(sub)
+    add_extract_parser(sub)
     return parser
 
 

@@ -24,12 +24,13 @@ the ``dask.distributed`` client that the caller created::
     result = extract_features(make_pipeline("lbp-linear")[:2], paths, backend="dask")
 
 A cluster is started with ``dask scheduler`` on one machine (it listens on
-port 8786) and ``dask worker tcp://scheduler:8786 --nthreads 1 --nworkers N``
+port 8786) and ``dask worker tcp://scheduler:8786 --nworkers N``
 on each worker machine; ``Client(LocalCluster())`` runs one on this machine.
 The workers read the image files themselves, so the paths must be valid on
 every worker (a shared file system), and every worker needs the same
-facefeat, dlib and torch versions installed. With Dask, ``n_jobs`` is ignored:
-every worker thread of the cluster takes chunks. Results come back to the
+facefeat, dlib and torch versions installed. Workers may run several
+threads: dlib's models are loaded once per thread. With Dask, ``n_jobs`` is
+ignored: every worker thread of the cluster takes chunks. Results come back to the
 calling process, which writes the output file. From the command line::
 
     facefeat extract DATA_DIR --pipeline lbp-linear --out features.npy --dask-scheduler tcp://scheduler:8786
@@ -47,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["ExtractResult", "extract_features", "add_extract_parser"]
+__all__ = ["ExtractResult", "add_extract_parser", "extract_features"]
 
 
 @dataclass(eq=False)
@@ -183,7 +184,7 @@ def _transform_chunk(pipe, paths, mode):
         if hasattr(est, "get_feature_names_out"):
             try:
                 names = np.asarray(est.get_feature_names_out(), dtype=str)
-            except Exception:  # a step without names (or needing input names) is fine
+            except (AttributeError, TypeError, ValueError):  # no names (or input names needed): fine
                 names = None
         features = np.asarray(X)
         if features.ndim != 2:
@@ -490,9 +491,9 @@ def sidecar_path(out):
 
 def cmd_extract(args):
     """Run ``facefeat extract`` (see :func:`add_extract_parser`)."""
+    from facefeat.align import NoFaceWarning
     from facefeat.benchmark import _set_everywhere, _stateless_prefix
     from facefeat.cli import _load_dataset, default_cache_dir
-    from facefeat.align import NoFaceWarning
     from facefeat.io import SkippedImagesWarning, _display
     from facefeat.pipelines import make_pipeline
 

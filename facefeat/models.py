@@ -1,7 +1,45 @@
-"""Where the pretrained model files that ship inside PyPI packages live."""
+"""Where the pretrained model files that ship inside PyPI packages live, and how they are loaded."""
 
+import functools
 import importlib.util
+import threading
 from pathlib import Path
+
+_THREAD_MODELS = threading.local()
+
+
+def per_thread(factory):
+    """Cache what ``factory()`` returns once per thread.
+
+    dlib's detectors and shape predictor keep working buffers inside the
+    object: two threads sharing one (joblib's threading backend, a Dask worker
+    with several threads) get each other's intermediate results and wrong
+    landmarks. Each thread therefore loads its own copy, once.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> @per_thread
+    ... def model():
+    ...     calls.append(1)
+    ...     return object()
+    >>> model() is model(), len(calls)
+    (True, 1)
+    >>> import threading
+    >>> t = threading.Thread(target=model); t.start(); t.join()
+    >>> len(calls)
+    2
+    """
+    key = f"{factory.__module__}.{factory.__qualname__}"
+
+    @functools.wraps(factory)
+    def get():
+        cache = _THREAD_MODELS.__dict__.setdefault("models", {})
+        if key not in cache:
+            cache[key] = factory()
+        return cache[key]
+
+    return get
 
 # name -> (package, file inside the package)
 _PACKAGED = {

@@ -5,15 +5,14 @@ import warnings
 
 import numpy as np
 import pytest
-
 from conftest import write_face_folder
+from facefeat.pipelines import make_pipeline
 
 from facefeat.align import FaceAligner
 from facefeat.datasets import load_folder
 from facefeat.extract import extract_features
 from facefeat.features.lbp import LBPHistogram
 from facefeat.io import SkippedImagesWarning
-from facefeat.pipelines import make_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +154,19 @@ def test_cli_writes_features_and_sidecar(folder, tmp_path, capsys, expected):
 
 def test_dask_cluster_gives_the_local_features(steps, paths, expected):
     distributed = pytest.importorskip("distributed")
-    # two worker threads: with a single one joblib runs the chunks in this process instead of on the cluster
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1",
+    # two worker processes: with a single worker thread in all, joblib runs the chunks here instead of on
+    # the cluster
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         with distributed.get_task_stream(client) as tasks:
             res = _quiet(steps, paths, chunk_size=3, backend="dask")
         assert len(tasks.data) >= 1  # the chunks did run on the cluster
     np.testing.assert_array_equal(res.features, expected)
     assert res.valid.all()
+
+
+def test_threads_give_the_same_features(steps, paths, expected):
+    # dlib's detector and predictor are loaded once per thread (facefeat.models.per_thread)
+    for _ in range(2):
+        res = _quiet(steps, paths, chunk_size=2, backend="threading", n_jobs=2)
+        np.testing.assert_array_equal(res.features, expected)

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError, Interval, Str
 
 from facefeat.batch import FaceBatch
 from facefeat.features._base import check_images
+from facefeat.models import per_thread
 
 __all__ = ["DeepEmbedding", "BACKBONE_NAMES"]
 
@@ -130,7 +131,7 @@ def _shared_model(backbone, weights, device):
     return model.to(device=torch.device(device), memory_format=torch.channels_last)
 
 
-@functools.lru_cache(maxsize=1)
+@per_thread
 def _dlib_models():
     import dlib
 
