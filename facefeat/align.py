@@ -140,6 +140,41 @@ def detect_landmarks(gray, *, detector="hog", upsample="auto"):
         [0, 1] or with NaN would silently become black).
     ValueError
         ``gray`` is not 2-D or has no pixels.
+
+    See Also
+    --------
+    detect_face_box : the face box alone.
+    FaceAligner : detection, landmarks and alignment for a batch of images.
+
+    References
+    ----------
+    .. [1] N. Dalal and B. Triggs, "Histograms of oriented gradients for human
+       detection", CVPR 2005. :doi:`10.1109/CVPR.2005.177`
+    .. [2] D. E. King, "Max-margin object detection", 2015.
+       arXiv:1502.00046
+    .. [3] V. Kazemi and J. Sullivan, "One millisecond face alignment with an
+       ensemble of regression trees", CVPR 2014.
+       :doi:`10.1109/CVPR.2014.241`
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from skimage.color import rgb2gray
+    >>> from facefeat.align import FOUND, WHOLE_IMAGE, detect_landmarks
+    >>> from facefeat.landmarks import eye_centres
+    >>> gray = (rgb2gray(data.astronaut()[:300, 100:400]) * 255).astype(np.uint8)
+    >>> landmarks, status = detect_landmarks(gray)
+    >>> landmarks.shape, status == FOUND
+    ((68, 2), True)
+    >>> right, left = eye_centres(landmarks)  # the subject's right eye is on the image's left
+    >>> bool(right[0] < left[0] and abs(right[1] - left[1]) < 10)
+    True
+
+    Without a face, the landmarks are predicted in the whole image:
+
+    >>> _, status = detect_landmarks(np.full((64, 64), 128, dtype=np.uint8))
+    >>> status == WHOLE_IMAGE
+    True
     """
     import dlib
 
@@ -184,6 +219,28 @@ def similarity_from_eyes(landmarks, size, eye_distance, eye_height):
     -------
     ndarray of shape (2, 3)
         Maps (x, y, 1) in the source image to the aligned crop.
+
+    See Also
+    --------
+    canonical_eyes : the target eye centres.
+
+    Examples
+    --------
+    Eyes 20 px apart at (10, 20) and (30, 20), mapped onto a 100 px crop
+    with the eyes 40 px apart at height 35: scale 2, no rotation.
+
+    >>> import numpy as np
+    >>> from facefeat.align import similarity_from_eyes
+    >>> landmarks = np.zeros((68, 2))
+    >>> landmarks[36:42] = [10, 20]
+    >>> landmarks[42:48] = [30, 20]
+    >>> M = similarity_from_eyes(landmarks, 100, 0.4, 0.35)
+    >>> M.shape
+    (2, 3)
+    >>> M.round(6).tolist()
+    [[2.0, 0.0, 10.0], [0.0, 2.0, -5.0]]
+    >>> (M @ [30, 20, 1]).tolist()  # the image-right eye lands on canonical_eyes(100, 0.4, 0.35)[1]
+    [70.0, 35.0]
     """
     src = np.stack(eye_centres(landmarks))
     dst = canonical_eyes(size, eye_distance, eye_height)
@@ -483,7 +540,30 @@ def _warp(image, pts, M, size):
 
 
 class NoFaceWarning(UserWarning):
-    """Some images had no detectable face and were handled by ``on_no_face``."""
+    """Some images had no detectable face and were handled by ``on_no_face``.
+
+    Issued once per :meth:`FaceAligner.transform` call, naming how many images
+    had no face and what was done with them (``"fallback"`` or ``"skip"``).
+
+    Examples
+    --------
+    A uniform gray image holds no face; the default fallback keeps it with
+    ``face_found=False`` and warns:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from facefeat.align import FaceAligner, NoFaceWarning
+    >>> blank = np.full((64, 64), 128, dtype=np.uint8)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     batch = FaceAligner(size=32).fit_transform([blank])
+    >>> caught[0].category is NoFaceWarning
+    True
+    >>> print(caught[0].message)
+    no face detected in 1 of 1 images, aligned by a fallback (face_found=False): image[0]
+    >>> batch.images.shape, batch.face_found.tolist()
+    ((1, 32, 32), [False])
+    """
 
 
 def face_size_problem(shape, min_side=None):

@@ -70,6 +70,16 @@ def cmd_benchmark(args):
               f"accuracy {f['accuracy']['mean']:.3f} ± {f['accuracy']['std']:.3f}")
     for sp in results["skipped_pipelines"]:
         print(f"  {sp['name']:<{width}} skipped: {sp['reason']}")
+    # nothing silently dropped: unreadable files and faces aligned by the fallback are named in results.json
+    skipped_files = results["dataset"]["skipped"]
+    if skipped_files:
+        print(f"{len(skipped_files)} files skipped while reading, e.g. {skipped_files[0]['path']} "
+              f"({skipped_files[0]['reason']}); all in results.json")
+    not_found = {e["faces_not_found"]["count"]: e["faces_not_found"]["files"]
+                 for e in results["pipelines"].values() if e.get("faces_not_found", {}).get("count")}
+    for count, files in sorted(not_found.items()):
+        print(f"no face detected in {count} of {results['protocol']['n_images_used']} images (aligned by the "
+              f"fallback crop), e.g. {files[0]}; all in results.json")
     print(f"wall time {results['wall_seconds']:.1f} s; results in {out}/ (results.md, results.json, *.png)")
     return 0
 

@@ -34,6 +34,37 @@ class FaceDataset:
         ``custom``, ``none``, ``synthetic``).
     skipped : list of (str, str)
         Files left out while reading, with the reason.
+
+    See Also
+    --------
+    load_folder : a data set from a folder of class sub-folders.
+    facefeat.synthetic.make_expressions : a small in-memory data set.
+
+    Examples
+    --------
+    An in-memory data set of three tiny images from two subjects:
+
+    >>> import numpy as np
+    >>> from facefeat.datasets import FaceDataset
+    >>> images = [np.zeros((8, 8), dtype=np.uint8) for _ in range(3)]
+    >>> ds = FaceDataset(labels=["happiness", "anger", "happiness"], images=images,
+    ...                  groups=["S1", "S1", "S2"], name="tiny")
+    >>> len(ds), ds.classes, ds.counts()
+    (3, ['anger', 'happiness'], {'anger': 1, 'happiness': 2})
+    >>> ds.summary()["n_subjects"], ds.summary()["imbalance_ratio"]
+    (2, 2.0)
+    >>> ds.subset([0, 2]).groups.tolist()
+    ['S1', 'S2']
+    >>> images, same = ds.read_images(mode="rgb")
+    >>> images[0].shape, same is ds
+    ((8, 8, 3), True)
+
+    Labels and per-image arrays must agree in length:
+
+    >>> FaceDataset(labels=["anger"], images=images)
+    Traceback (most recent call last):
+    ...
+    ValueError: 3 images for 1 labels
     """
 
     labels: np.ndarray
@@ -175,7 +206,8 @@ class FaceDataset:
 
         Returns
         -------
-        images : list of ndarray
+        images : list of ndarray of uint8 of shape (h, w) or (h, w, 3)
+            ``(h, w)`` for ``mode="gray"``, ``(h, w, 3)`` for ``"rgb"``.
         dataset : FaceDataset
             The data set restricted to the images that were read (itself when
             nothing was left out).
@@ -291,6 +323,36 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
         No class folder with images (the message says when images lie directly
         in ``path``), or a subject rule that does not match some files (they
         are named).
+
+    See Also
+    --------
+    FaceDataset.read_images : read the indexed files into arrays.
+
+    Examples
+    --------
+    Three images in CK+-style file names, with a stray file at the top:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from facefeat.datasets import load_folder
+    >>> root = tempfile.mkdtemp()
+    >>> for folder, fname in [("happy", "S010_001_00000001.png"), ("happy", "S011_001_00000002.png"),
+    ...                       ("sad", "S010_002_00000003.png")]:
+    ...     os.makedirs(os.path.join(root, folder), exist_ok=True)
+    ...     Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(os.path.join(root, folder, fname))
+    >>> with open(os.path.join(root, "notes.txt"), "w") as fh:
+    ...     _ = fh.write("not a face")
+    >>> ds = load_folder(root, name="tiny")
+    >>> ds.labels.tolist()  # folder names made canonical
+    ['happiness', 'happiness', 'sadness']
+    >>> ds.layout, ds.groups.tolist()  # CK+ subject ids from the file names
+    ('ck_plus', ['S010', 'S011', 'S010'])
+    >>> [(os.path.basename(path), why) for path, why in ds.skipped]
+    [('notes.txt', 'not inside a class folder')]
+    >>> images, ds = ds.read_images()
+    >>> [image.shape for image in images]
+    [(8, 8), (8, 8), (8, 8)]
     """
     import os
     from pathlib import Path

@@ -149,6 +149,30 @@ class ImageReadError(OSError):
     errno : int or None
         The operating-system error number when the cause was one
         (``errno.ENOENT`` for a missing file, ...), else None.
+
+    Examples
+    --------
+    A text file saved under an image name is refused with a reason:
+
+    >>> import os, tempfile
+    >>> from facefeat.io import ImageReadError, read_image
+    >>> path = os.path.join(tempfile.mkdtemp(), "face.png")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("not pixels")
+    >>> try:
+    ...     read_image(path)
+    ... except ImageReadError as err:
+    ...     print(err.reason, "|", os.path.basename(err.path), isinstance(err, OSError))
+    not an image: the file contains text | face.png True
+
+    A missing file carries its operating-system error number:
+
+    >>> import errno
+    >>> try:
+    ...     read_image(os.path.join(tempfile.mkdtemp(), "missing.png"))
+    ... except ImageReadError as err:
+    ...     print(err.reason, err.errno == errno.ENOENT)
+    no such file True
     """
 
     def __init__(self, path, reason):
@@ -184,6 +208,26 @@ class DecompressionBombError(ImageReadError):
         ``(width, height)`` claimed by the file header, when known.
     max_pixels : int or float or None
         The limit that was exceeded.
+
+    Examples
+    --------
+    A 5 x 4 image read with a limit of 10 pixels is refused before decoding:
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from facefeat.io import DecompressionBombError, read_image
+    >>> path = os.path.join(tempfile.mkdtemp(), "small.png")
+    >>> Image.fromarray(np.zeros((4, 5), dtype=np.uint8)).save(path)
+    >>> try:
+    ...     read_image(path, max_pixels=10)
+    ... except DecompressionBombError as err:
+    ...     print(err.size, err.max_pixels)
+    ...     print(err.reason)
+    (5, 4) 10
+    image is 5x4 = 20 pixels, over the limit of 10 (possible decompression bomb; allow more with max_pixels= or FACEFEAT_MAX_PIXELS)
+    >>> read_image(path).shape  # the default limit is 50 million pixels
+    (4, 5)
     """
 
     def __init__(self, path, reason, size=None, max_pixels=None):
@@ -196,7 +240,26 @@ class DecompressionBombError(ImageReadError):
 
 
 class SkippedImagesWarning(UserWarning):
-    """:func:`read_images` left out files it could not read (``on_error="skip"``)."""
+    """:func:`read_images` left out files it could not read (``on_error="skip"``).
+
+    One warning per call, giving how many files were skipped and naming them;
+    the reasons are in :attr:`ReadResult.skipped`.
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> from facefeat.io import SkippedImagesWarning, read_images
+    >>> missing = os.path.join(tempfile.mkdtemp(), "missing.png")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     result = read_images([missing], on_error="skip")
+    >>> caught[0].category is SkippedImagesWarning
+    True
+    >>> str(caught[0].message).startswith("skipped 1 of 1 images that could not be read")
+    True
+    >>> result.images, result.skipped[0][1]
+    ([], 'no such file')
+    """
 
 
 def _os_reason(exc):
@@ -558,6 +621,25 @@ class ReadResult:
     skipped : list of (str, str)
         ``(path, reason)`` of each file that could not be read
         (only with ``on_error="skip"``).
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from facefeat.io import ReadResult, read_images
+    >>> tmp = tempfile.mkdtemp()
+    >>> good = os.path.join(tmp, "good.png")
+    >>> Image.fromarray(np.zeros((4, 5), dtype=np.uint8)).save(good)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     result = read_images([os.path.join(tmp, "missing.png"), good], on_error="skip")
+    >>> isinstance(result, ReadResult)
+    True
+    >>> result.indices, [image.shape for image in result.images]
+    ([1], [(4, 5)])
+    >>> [(os.path.basename(path), reason) for path, reason in result.skipped]
+    [('missing.png', 'no such file')]
     """
 
     images: list = field(default_factory=list)
@@ -590,8 +672,51 @@ def read_images(paths, *, mode="gray", on_error="raise", max_pixels=None, progre
     Returns
     -------
     result : ReadResult
-        ``images``, ``paths`` and ``indices`` of the files read, in input
-        order, and ``skipped`` ``(path, reason)`` pairs.
+        ``images`` (``uint8`` arrays of shape (h, w) or (h, w, 3)),
+        ``paths`` and ``indices`` of the files read, in input order, and
+        ``skipped`` ``(path, reason)`` pairs.
+
+    Raises
+    ------
+    ImageReadError
+        With ``on_error="raise"``, the first file that cannot be read.
+    ValueError, TypeError
+        Invalid ``mode``, ``on_error`` or ``max_pixels``, or a single path
+        instead of a list.
+
+    Warns
+    -----
+    SkippedImagesWarning
+        With ``on_error="skip"``, when some files could not be read.
+
+    Examples
+    --------
+    >>> import os, tempfile, warnings
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from facefeat.io import ImageReadError, read_images
+    >>> tmp = tempfile.mkdtemp()
+    >>> paths = [os.path.join(tmp, f"{i}.png") for i in range(2)]
+    >>> for path in paths:
+    ...     Image.fromarray(np.full((4, 5, 3), 200, dtype=np.uint8)).save(path)
+    >>> result = read_images(paths, mode="rgb")
+    >>> [image.shape for image in result.images], result.indices
+    ([(4, 5, 3), (4, 5, 3)], [0, 1])
+
+    By default an unreadable file stops the whole read; ``on_error="skip"``
+    leaves it out with a :class:`SkippedImagesWarning`:
+
+    >>> paths.insert(1, os.path.join(tmp, "missing.png"))
+    >>> try:
+    ...     read_images(paths)
+    ... except ImageReadError as err:
+    ...     print(err.reason)
+    no such file
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     result = read_images(paths, on_error="skip")
+    >>> result.indices, len(result.skipped)
+    ([0, 2], 1)
     """
     if on_error not in _ON_ERROR:
         raise ValueError(

@@ -437,7 +437,7 @@ def _fit(folder, out):
                      "--quiet", "--no-cache"])
 
 
-def test_cli_benchmark_lists_every_left_out_file(messy_folder, tmp_path):
+def test_cli_benchmark_lists_every_left_out_file(messy_folder, tmp_path, capsys):
     code, results = _benchmark(messy_folder, tmp_path / "res")
     assert code == 0
     res = json.loads(results.read_text())
@@ -445,6 +445,11 @@ def test_cli_benchmark_lists_every_left_out_file(messy_folder, tmp_path):
     assert skipped == MESSY_SKIPS
     assert res["dataset"]["n_images"] == 15  # 14 synthetic + the black image
     assert "- 5 files skipped while reading (listed in results.json)" in (results.parent / "results.md").read_text()
+    out = capsys.readouterr().out
+    assert "5 files skipped while reading" in out and "all in results.json" in out
+    # the black image is aligned by the fallback and named
+    [missed] = res["pipelines"]["lbp-linear"]["faces_not_found"]["files"]
+    assert f"no face detected in 1 of 15 images (aligned by the fallback crop), e.g. {missed}" in out
 
 
 def test_cli_fit_reports_left_out_files(messy_folder, odd_name_folder, tmp_path, capsys):

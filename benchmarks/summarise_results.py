@@ -1,0 +1,73 @@
+"""One table of every pipeline on every data set, from the benchmark folders' ``results.json``.
+
+    python benchmarks/summarise_results.py benchmarks/results/ck_plus_48 benchmarks/results/jaffe ...
+    python benchmarks/summarise_results.py --out benchmarks/results/SUMMARY.md benchmarks/results/*/
+
+Cells are macro-F1 mean ± standard deviation over folds (a single split has no
+standard deviation), accuracy in brackets; the best macro-F1 of each data set
+is in bold. Pipelines a run skipped (weights not cached) are listed under the
+table with the reason.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+
+def load(folders):
+    runs = {}
+    for folder in folders:
+        path = Path(folder) / "results.json"
+        if path.is_file():
+            runs[Path(folder).name] = json.loads(path.read_text())
+    return runs
+
+
+def summary_markdown(runs):
+    names = []
+    for res in runs.values():
+        names += [n for n in res["pipelines"] if n not in names]
+    lines = ["| pipeline | " + " | ".join(runs) + " |", "|---|" + "---:|" * len(runs)]
+    best = {d: max(e["folds"]["macro_f1"]["mean"] for e in r["pipelines"].values()) for d, r in runs.items()}
+    for name in names:
+        cells = []
+        for d, res in runs.items():
+            e = res["pipelines"].get(name)
+            if e is None:
+                cells.append("–")
+                continue
+            f, acc = e["folds"]["macro_f1"], e["folds"]["accuracy"]["mean"]
+            n_folds = res["protocol"].get("n_folds", 1)
+            cell = f"{f['mean']:.3f}" + (f" ± {f['std']:.3f}" if n_folds > 1 else "")
+            cell = f"**{cell}**" if abs(f["mean"] - best[d]) < 1e-12 else cell
+            cells.append(f"{cell} ({acc:.3f})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "Protocols:", ""]
+    for d, res in runs.items():
+        p, ds = res["protocol"], res["dataset"]
+        lines.append(f"- {d}: {ds['n_images']} images, {ds['n_classes']} classes; {p['description']}; "
+                     f"wall time {res['wall_seconds'] / 60:.0f} min")
+    skipped = {(s["name"], s["reason"]) for res in runs.values() for s in res.get("skipped_pipelines", [])}
+    if skipped:
+        lines += ["", "Skipped (weights not cached; `facefeat benchmark --suite` never downloads):", ""]
+        lines += [f"- {n}: {why}" for n, why in sorted(skipped)]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", help="benchmark output folders (with results.json)")
+    parser.add_argument("--out", help="write the Markdown here instead of printing it")
+    args = parser.parse_args(argv)
+    runs = load(args.folders)
+    if not runs:
+        parser.error("no results.json in the folders given")
+    text = summary_markdown(runs)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        print(text, end="")
+
+
+if __name__ == "__main__":
+    main()
