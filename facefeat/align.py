@@ -149,12 +149,12 @@ def detect_landmarks(gray, *, detector="hog", upsample="auto"):
     References
     ----------
     .. [1] N. Dalal and B. Triggs, "Histograms of oriented gradients for human
-       detection", CVPR 2005. :doi:`10.1109/CVPR.2005.177`
+       detection", CVPR 2005. :DOI:`10.1109/CVPR.2005.177`
     .. [2] D. E. King, "Max-margin object detection", 2015.
        arXiv:1502.00046
     .. [3] V. Kazemi and J. Sullivan, "One millisecond face alignment with an
        ensemble of regression trees", CVPR 2014.
-       :doi:`10.1109/CVPR.2014.241`
+       :DOI:`10.1109/CVPR.2014.241`
 
     Examples
     --------
@@ -237,7 +237,7 @@ def similarity_from_eyes(landmarks, size, eye_distance, eye_height):
     >>> M = similarity_from_eyes(landmarks, 100, 0.4, 0.35)
     >>> M.shape
     (2, 3)
-    >>> M.round(6).tolist()
+    >>> (M.round(6) + 0.0).tolist()  # + 0.0 turns -0.0 into 0.0
     [[2.0, 0.0, 10.0], [0.0, 2.0, -5.0]]
     >>> (M @ [30, 20, 1]).tolist()  # the image-right eye lands on canonical_eyes(100, 0.4, 0.35)[1]
     [70.0, 35.0]

@@ -280,6 +280,35 @@ class AuditReport:
         The settings used (``near``, ``near_threshold``, ``hash``, ...).
     seconds : float
         Wall time of the audit.
+
+    See Also
+    --------
+    dedupe_plan : what to do with the duplicate groups before evaluation.
+
+    Examples
+    --------
+    The first and the third image are the same pixels, one in each split:
+
+    >>> import json
+    >>> import numpy as np
+    >>> from facefeat.audit import AuditReport, audit_dataset
+    >>> from facefeat.datasets import FaceDataset
+    >>> rng = np.random.default_rng(1)
+    >>> a, b = (rng.integers(0, 200, (32, 32), dtype=np.uint8) for _ in range(2))
+    >>> ds = FaceDataset(labels=["fear", "anger", "fear"], images=[a, b, a.copy()],
+    ...                  split=["train", "test", "test"])
+    >>> report = audit_dataset(ds, min_class_count=1)
+    >>> isinstance(report, AuditReport), report.n_images
+    (True, 3)
+    >>> group = report.groups[0]
+    >>> group["kind"], group["indices"], group["splits"], group["cross_split"]
+    ('exact', [0, 2], ['train', 'test'], True)
+    >>> report.summary["exact"]["extra_files"], report.summary["exact"]["cross_split_groups"]
+    (1, 1)
+    >>> json.loads(report.to_json())["n_images"]
+    3
+    >>> print(report.to_markdown().splitlines()[0])
+    # Data audit: dataset
     """
 
     name: str
@@ -955,6 +984,20 @@ def add_audit_parser(subparsers):
     argparse.ArgumentParser
         The ``audit`` sub-parser (its ``func`` default runs the audit and
         returns the exit code 0).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from facefeat.audit import add_audit_parser
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> sub = add_audit_parser(parser.add_subparsers())
+    >>> sub.prog
+    'facefeat audit'
+    >>> args = parser.parse_args(["audit", "faces/", "--near", "--near-threshold", "6"])
+    >>> args.data_dir, args.out, args.near, args.near_threshold, args.subjects
+    ('faces/', 'facefeat-audit', True, 6, 'auto')
+    >>> args.func.__name__
+    '_cmd_audit'
     """
     p = subparsers.add_parser("audit", help="check a data set for duplicates, split leaks, label conflicts "
                               "and thin classes")

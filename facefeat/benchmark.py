@@ -59,6 +59,38 @@ def missing_weights(pipe):
     Looks at every step with a ``backbone`` and ``weights="imagenet"``
     (DeepEmbedding, FineTunedCNN): weights that are neither in an installed
     package nor in the cache (see :func:`facefeat.deep.weights.weights_path`).
+
+    Parameters
+    ----------
+    pipe : sklearn.pipeline.Pipeline
+        A pipeline, e.g. from :func:`facefeat.pipelines.make_pipeline`.
+
+    Returns
+    -------
+    str or None
+        The :class:`~facefeat.deep.weights.WeightsNotFoundError` message of
+        the first missing weight file (which file to fetch, from where, and
+        where to put it), or None when nothing needs downloading.
+
+    Examples
+    --------
+    Hand-crafted pipelines need no weights:
+
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from facefeat.benchmark import missing_weights
+    >>> from facefeat.pipelines import make_pipeline
+    >>> print(missing_weights(make_pipeline("lbp-linear")))
+    None
+
+    ResNet-18's weights are downloaded on first use; with an empty cache
+    they are missing:
+
+    >>> empty = tempfile.mkdtemp()
+    >>> with mock.patch.dict(os.environ, {"FACEFEAT_CACHE": empty, "TORCH_HOME": empty}):
+    ...     why = missing_weights(make_pipeline("resnet18-linear"))
+    >>> why.split(" and ")[0]
+    "weights 'resnet18-f37072fd.pth' not found"
     """
     from facefeat.deep.weights import WEIGHTS, WeightsNotFoundError, weights_path
 
@@ -236,7 +268,40 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     Returns
     -------
     dict
-        The content of ``results.json``.
+        The content of ``results.json``: ``dataset``, ``protocol``,
+        ``audit``, ``classes``, ``pipelines`` (per pipeline: ``folds``, the
+        mean and std over folds of :func:`~facefeat.evaluation.summarise_folds`;
+        ``pooled``, the metrics of all test predictions; ``pooled_ci``;
+        ``timing``), ``skipped_pipelines``, ``comparisons`` (the best
+        pipeline against each other one) and ``wall_seconds``.
+
+    See Also
+    --------
+    facefeat.evaluation.make_folds : the cross-validation protocols.
+    write_outputs : the files written with ``out_dir``.
+
+    Examples
+    --------
+    A recipe of our own (HOG of the whole image, no face alignment) on six
+    synthetic faces of three subjects:
+
+    >>> import os, tempfile
+    >>> from facefeat.benchmark import run_benchmark
+    >>> from facefeat.synthetic import make_expressions
+    >>> ds = make_expressions(n_subjects=3, n_per_class=1, classes=["happiness", "surprise"])
+    >>> recipe = os.path.join(tempfile.mkdtemp(), "hog-lr.toml")
+    >>> with open(recipe, "w") as fh:
+    ...     _ = fh.write('description = "HOG + logistic regression"\\n'
+    ...                  '[[steps]]\\nname = "hog"\\nuse = "hog"\\n'
+    ...                  '[[steps]]\\nname = "clf"\\nuse = "logistic_regression"\\n')
+    >>> results = run_benchmark(ds, [recipe], progress=False, n_boot=20)
+    >>> results["protocol"]["description"], results["classes"]
+    ('leave-one-subject-out over 3 subjects', ['happiness', 'surprise'])
+    >>> entry = results["pipelines"]["hog-lr"]
+    >>> entry["steps"], sorted(entry["folds"]["macro_f1"])
+    (['hog', 'clf'], ['mean', 'std'])
+    >>> len(entry["pooled"]["confusion_matrix"])  # (n_classes, n_classes)
+    2
     """
     from tqdm.auto import tqdm
 
@@ -384,7 +449,39 @@ def _save_png(ax, path):
 
 
 def write_outputs(results, dataset, out_dir, audit=None):
-    """Write results.json, results.md, audit.json/.md, the confusion matrices and the class distribution."""
+    """Write results.json, results.md, audit.json/.md, the confusion matrices and the class distribution.
+
+    Every file is written to a temporary name and renamed into place.
+
+    Parameters
+    ----------
+    results : dict
+        What :func:`run_benchmark` returns.
+    dataset : FaceDataset
+        The data set it ran on (for the class distribution and titles).
+    out_dir : str or path-like
+        Created if needed.
+    audit : AuditReport, optional
+        Also write ``audit.json`` and ``audit.md``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from facefeat.benchmark import run_benchmark, write_outputs
+    >>> from facefeat.synthetic import make_expressions
+    >>> ds = make_expressions(n_subjects=2, n_per_class=1, classes=["happiness", "surprise"])
+    >>> folder = tempfile.mkdtemp()
+    >>> recipe = os.path.join(folder, "hog-lr.toml")
+    >>> with open(recipe, "w") as fh:
+    ...     _ = fh.write('description = "HOG + logistic regression"\\n'
+    ...                  '[[steps]]\\nname = "hog"\\nuse = "hog"\\n'
+    ...                  '[[steps]]\\nname = "clf"\\nuse = "logistic_regression"\\n')
+    >>> results = run_benchmark(ds, [recipe], progress=False, n_boot=20)
+    >>> out = os.path.join(folder, "out")
+    >>> write_outputs(results, ds, out)
+    >>> sorted(os.listdir(out))
+    ['class_distribution.png', 'confusion_hog-lr.png', 'per_class_f1.png', 'results.json', 'results.md']
+    """
     from facefeat import viz
 
     out = Path(out_dir)
@@ -412,7 +509,40 @@ _LABELS = {"accuracy": "accuracy", "balanced_accuracy": "balanced acc.", "macro_
 
 
 def results_markdown(results):
-    """The results as a paper-style Markdown table, the best mean of each column in bold."""
+    """The results as a paper-style Markdown table, the best mean of each column in bold.
+
+    Parameters
+    ----------
+    results : dict
+        What :func:`run_benchmark` returns.
+
+    Returns
+    -------
+    str
+        The content of ``results.md``: the mean +- std over folds of each
+        scalar metric (pooled value in brackets), the per-class F1, the
+        bootstrap confidence intervals and paired comparisons, and notes on
+        skipped files and pipelines.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from facefeat.benchmark import results_markdown, run_benchmark
+    >>> from facefeat.synthetic import make_expressions
+    >>> ds = make_expressions(n_subjects=2, n_per_class=1, classes=["happiness", "surprise"])
+    >>> recipe = os.path.join(tempfile.mkdtemp(), "hog-lr.toml")
+    >>> with open(recipe, "w") as fh:
+    ...     _ = fh.write('description = "HOG + logistic regression"\\n'
+    ...                  '[[steps]]\\nname = "hog"\\nuse = "hog"\\n'
+    ...                  '[[steps]]\\nname = "clf"\\nuse = "logistic_regression"\\n')
+    >>> text = results_markdown(run_benchmark(ds, [recipe], progress=False, n_boot=20))
+    >>> print(text.splitlines()[0])
+    # synthetic: 1 pipelines
+    >>> print(text.splitlines()[2])
+    4 images, 2 classes, 2 subjects. Protocol: leave-one-subject-out over 2 subjects; seed 0.
+    >>> [line for line in text.splitlines() if line.startswith("| pipeline")][1]
+    '| pipeline | happiness | surprise |'
+    """
     pipes = results["pipelines"]
     d, p = results["dataset"], results["protocol"]
     lines = [

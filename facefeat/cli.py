@@ -11,7 +11,29 @@ import numpy as np
 
 
 def default_cache_dir():
-    """``$FACEFEAT_CACHE``, else ``~/.cache/facefeat``."""
+    """``$FACEFEAT_CACHE``, else ``~/.cache/facefeat``.
+
+    The folder of the on-disk face-detection cache used by the commands
+    unless ``--no-cache`` (downloaded CNN weights go to its ``weights``
+    sub-folder, see :func:`facefeat.deep.weights.cache_dir`).
+
+    Returns
+    -------
+    pathlib.Path
+
+    Examples
+    --------
+    >>> import os
+    >>> from pathlib import Path
+    >>> from unittest import mock
+    >>> from facefeat.cli import default_cache_dir
+    >>> with mock.patch.dict(os.environ, {"FACEFEAT_CACHE": "/data/cache"}):
+    ...     default_cache_dir().as_posix()
+    '/data/cache'
+    >>> with mock.patch.dict(os.environ, {"FACEFEAT_CACHE": ""}):
+    ...     default_cache_dir() == Path.home() / ".cache" / "facefeat"
+    True
+    """
     return Path(os.environ.get("FACEFEAT_CACHE") or Path.home() / ".cache" / "facefeat")
 
 
@@ -26,6 +48,31 @@ def _subject_rule(value):
 
 
 def cmd_pipelines(args):
+    """``facefeat pipelines``: print every named pipeline with its description.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Unused (the command has no options).
+
+    Returns
+    -------
+    int
+        0.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> from facefeat.cli import build_parser, cmd_pipelines
+    >>> args = build_parser().parse_args(["pipelines"])
+    >>> args.func is cmd_pipelines
+    True
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     code = args.func(args)
+    >>> code, any(line.startswith("lbp-linear ") for line in out.getvalue().splitlines())
+    (0, True)
+    """
     from facefeat.pipelines import list_pipelines
 
     pipes = list_pipelines()
@@ -36,6 +83,37 @@ def cmd_pipelines(args):
 
 
 def cmd_benchmark(args):
+    """``facefeat benchmark [DATA_DIR]``: compare pipelines and write the results.
+
+    Runs :func:`facefeat.benchmark.run_benchmark` on the folder
+    ``args.data_dir`` (or, without one, on
+    :func:`facefeat.synthetic.make_expressions`) with the pipelines of
+    ``args.pipelines`` or ``args.suite``, prints a summary and writes the
+    reports to ``args.out``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options of ``facefeat benchmark`` (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        0.
+
+    Examples
+    --------
+    The arguments it reads (a benchmark takes minutes, so it is not run here):
+
+    >>> from facefeat.cli import build_parser, cmd_benchmark
+    >>> args = build_parser().parse_args(["benchmark", "faces/", "--pipelines", "lbp-linear,hog-linear",
+    ...                                   "--cv", "loso"])
+    >>> args.func is cmd_benchmark, args.data_dir, args.pipelines, args.cv, args.out
+    (True, 'faces/', 'lbp-linear,hog-linear', 'loso', 'facefeat-results')
+    >>> args = build_parser().parse_args(["benchmark", "--suite", "seed"])
+    >>> args.data_dir, args.suite, args.dedupe, args.seed
+    (None, 'seed', 'group', 0)
+    """
     from facefeat.benchmark import run_benchmark
 
     if args.data_dir is None:
@@ -85,6 +163,30 @@ def cmd_benchmark(args):
 
 
 def cmd_fit(args):
+    """``facefeat fit DATA_DIR --pipeline NAME --out MODEL``: fit a pipeline and save it.
+
+    Trains on the data set's ``train`` split when it has one (every image
+    with ``--all``) and writes the model with
+    :func:`facefeat.modelfile.save_model`. Images that cannot be read are
+    left out and named on stderr.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options of ``facefeat fit`` (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        0.
+
+    Examples
+    --------
+    >>> from facefeat.cli import build_parser, cmd_fit
+    >>> args = build_parser().parse_args(["fit", "faces/", "--pipeline", "lbp-linear", "--out", "lbp.model"])
+    >>> args.func is cmd_fit, args.data_dir, args.pipeline, args.out, args.all
+    (True, 'faces/', 'lbp-linear', 'lbp.model', False)
+    """
     from facefeat.io import _display
     from facefeat.modelfile import save_model
     from facefeat.pipelines import make_pipeline
@@ -128,6 +230,38 @@ def _expand(paths):
 
 
 def cmd_predict(args):
+    """``facefeat predict MODEL PATH...``: the expression of every image, one record each.
+
+    Each record has ``path``, ``label``, ``proba`` (class -> probability)
+    and ``face_found``, or ``error`` for a file that cannot be read; written
+    as JSON lines or CSV to ``args.output`` or standard output.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options of ``facefeat predict`` (see :func:`build_parser`).
+
+    Returns
+    -------
+    int
+        0; 2 after printing ``error: ...`` when the model cannot be loaded,
+        no image file was found, or a file is unreadable with
+        ``--on-error raise``.
+
+    Examples
+    --------
+    >>> import contextlib, io, os, tempfile
+    >>> from facefeat.cli import build_parser, cmd_predict
+    >>> missing = os.path.join(tempfile.mkdtemp(), "lbp.model")
+    >>> args = build_parser().parse_args(["predict", missing, "a.png", "faces/", "--format", "csv"])
+    >>> args.func is cmd_predict, args.paths, args.format, args.on_error, args.trust
+    (True, ['a.png', 'faces/'], 'csv', 'record', False)
+    >>> stderr = io.StringIO()
+    >>> with contextlib.redirect_stderr(stderr):
+    ...     code = cmd_predict(args)
+    >>> code, stderr.getvalue().startswith("error: model file not found")
+    (2, True)
+    """
     from facefeat.align import face_size_problem
     from facefeat.io import ImageReadError, _display, read_image
     from facefeat.modelfile import ModelFileError, load_model
@@ -201,6 +335,30 @@ def _write_records(records, fmt, out):
 
 
 def build_parser():
+    """The ``facefeat`` argument parser with all its sub-commands.
+
+    ``benchmark``, ``fit``, ``predict`` and ``pipelines`` are defined here;
+    ``audit``, ``asm``, ``landmarks``, ``landmarks-eval``, ``visualize`` and
+    ``extract`` are added by their modules. Every sub-command sets ``func``,
+    the function that runs it with the parsed arguments.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> from facefeat.cli import build_parser, cmd_fit
+    >>> parser = build_parser()
+    >>> parser.prog
+    'facefeat'
+    >>> args = parser.parse_args(["fit", "faces/", "--pipeline", "hog-linear", "--out", "hog.model",
+    ...                           "--subjects", "none", "--seed", "3"])
+    >>> args.command, args.func is cmd_fit, args.subjects, args.seed, args.no_cache
+    ('fit', True, 'none', 3, False)
+    >>> parser.parse_args(["extract", "faces/", "--pipeline", "lbp-linear", "--out", "f.npy"]).func.__name__
+    'cmd_extract'
+    """
     from facefeat.benchmark import DEFAULT_PIPELINES, SUITES
     from facefeat.evaluation import CV_CHOICES
 
@@ -281,6 +439,36 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the ``facefeat`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit code of the sub-command; 2 after printing ``error: ...``
+        for a ``FileNotFoundError`` or ``ValueError`` (a missing folder, an
+        unknown pipeline, ...).
+
+    Examples
+    --------
+    >>> import contextlib, io, os, tempfile
+    >>> from facefeat.cli import main
+    >>> out = io.StringIO()
+    >>> with contextlib.redirect_stdout(out):
+    ...     code = main(["pipelines"])
+    >>> code, "hog-linear" in out.getvalue()
+    (0, True)
+    >>> missing = os.path.join(tempfile.mkdtemp(), "faces")
+    >>> stderr = io.StringIO()
+    >>> with contextlib.redirect_stderr(stderr):
+    ...     code = main(["fit", missing, "--pipeline", "lbp-linear", "--out", "lbp.model"])
+    >>> code, stderr.getvalue().startswith("error: dataset folder not found")
+    (2, True)
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

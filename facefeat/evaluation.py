@@ -12,7 +12,29 @@ LOSO_MAX_SUBJECTS = 15
 
 
 class IdentityLeakWarning(UserWarning):
-    """Folds were made without subject ids, so one person may be in train and test."""
+    """Folds were made without subject ids, so one person may be in train and test.
+
+    Issued by :func:`make_folds` for a data set without ``groups``: scores
+    may then be optimistic, since a classifier can recognise the person
+    rather than the expression.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from facefeat.datasets import FaceDataset
+    >>> from facefeat.evaluation import IdentityLeakWarning, make_folds
+    >>> ds = FaceDataset(labels=["anger", "anger", "fear", "fear"],
+    ...                  images=[np.zeros((8, 8), dtype=np.uint8)] * 4, name="nosubj")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     protocol, folds = make_folds(ds)
+    >>> caught[0].category is IdentityLeakWarning
+    True
+    >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+    nosubj has no subject ids: stratified 2-fold over images, so the same person may be in training
+    and test folds and scores may be optimistic (give subject ids with --subjects)
+    """
 
 
 def make_folds(dataset, cv="auto", n_folds=10, random_state=0, groups=None):
@@ -38,9 +60,39 @@ def make_folds(dataset, cv="auto", n_folds=10, random_state=0, groups=None):
     Returns
     -------
     protocol : dict
-        ``name`` and a human-readable ``description``.
-    folds : list of (ndarray, ndarray)
-        Train and test indices.
+        ``name`` (``"split"``, ``"loso"`` or ``"kfold"``), a human-readable
+        ``description`` and ``n_folds``.
+    folds : list of (ndarray of shape (n_train,), ndarray of shape (n_test,))
+        Train and test indices into the data set.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``cv``, a protocol the data set cannot support (``"split"``
+        without a split, ``"loso"`` without subject ids), or a class with
+        fewer than 2 images when folding over images.
+
+    Warns
+    -----
+    IdentityLeakWarning
+        The data set has no subject ids.
+
+    Examples
+    --------
+    Three subjects with two images each: leave-one-subject-out.
+
+    >>> import numpy as np
+    >>> from facefeat.datasets import FaceDataset
+    >>> from facefeat.evaluation import make_folds
+    >>> ds = FaceDataset(labels=["happiness", "surprise"] * 3, images=[np.zeros((8, 8), np.uint8)] * 6,
+    ...                  groups=["S1", "S1", "S2", "S2", "S3", "S3"])
+    >>> protocol, folds = make_folds(ds)
+    >>> protocol
+    {'name': 'loso', 'description': 'leave-one-subject-out over 3 subjects', 'n_folds': 3}
+    >>> [(train.tolist(), test.tolist()) for train, test in folds]
+    [([2, 3, 4, 5], [0, 1]), ([0, 1, 4, 5], [2, 3]), ([0, 1, 2, 3], [4, 5])]
+    >>> make_folds(ds, cv="kfold", n_folds=2)[0]["description"]
+    'stratified 2-fold cross-validation grouped by subject (3 subjects)'
     """
     if cv not in CV_CHOICES:
         raise ValueError(f"cv must be one of {', '.join(CV_CHOICES)}, got {cv!r}")
@@ -153,7 +205,38 @@ SCALAR_METRICS = ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1")
 
 
 def summarise_folds(fold_metrics):
-    """Mean and standard deviation over folds of each scalar and per-class metric."""
+    """Mean and standard deviation over folds of each scalar and per-class metric.
+
+    Parameters
+    ----------
+    fold_metrics : list of dict
+        One :func:`classification_metrics` result per fold, all with the
+        same classes.
+
+    Returns
+    -------
+    dict
+        ``{"mean": float, "std": float}`` for each of ``accuracy``,
+        ``balanced_accuracy``, ``macro_f1`` and ``micro_f1``; ``per_class``:
+        the same for the ``precision``, ``recall`` and ``f1`` of each class,
+        over the folds where the class was present (None when it never was);
+        ``confusion_matrix``: ``mean`` and ``std`` as nested lists of shape
+        (n_classes, n_classes). Standard deviations are population ones
+        (``ddof=0``).
+
+    Examples
+    --------
+    >>> from facefeat.evaluation import classification_metrics, summarise_folds
+    >>> folds = [classification_metrics(["a", "a", "b"], ["a", "b", "b"], ["a", "b"]),
+    ...          classification_metrics(["a", "b", "b"], ["a", "b", "b"], ["a", "b"])]
+    >>> summary = summarise_folds(folds)
+    >>> round(summary["accuracy"]["mean"], 3), round(summary["accuracy"]["std"], 3)
+    (0.833, 0.167)
+    >>> summary["per_class"]["a"]["recall"]
+    {'mean': 0.75, 'std': 0.25}
+    >>> summary["confusion_matrix"]["mean"]
+    [[1.0, 0.5], [0.0, 1.5]]
+    """
     out = {}
     for key in SCALAR_METRICS:
         values = np.array([m[key] for m in fold_metrics])

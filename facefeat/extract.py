@@ -78,6 +78,33 @@ class ExtractResult:
         The last step's ``get_feature_names_out()``, when it has one.
     seconds : float
         Wall time of the extraction.
+
+    Examples
+    --------
+    HOG features (no face detection) of two blank 32 x 32 images and a
+    missing file:
+
+    >>> import os, tempfile, warnings
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from facefeat.extract import ExtractResult, extract_features
+    >>> from facefeat.features.hog import HOGFeatures
+    >>> tmp = tempfile.mkdtemp()
+    >>> paths = [os.path.join(tmp, f"face{i}.png") for i in range(2)]
+    >>> for path in paths:
+    ...     Image.fromarray(np.zeros((32, 32), dtype=np.uint8)).save(path)
+    >>> paths.append(os.path.join(tmp, "missing.png"))
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # the SkippedImagesWarning naming missing.png
+    ...     result = extract_features(HOGFeatures(), paths, progress=False)
+    >>> isinstance(result, ExtractResult), result.features.shape
+    (True, (3, 36))
+    >>> result.valid.tolist(), result.face_found.tolist()  # no face detector: face_found equals valid
+    ([True, True, False], [True, True, False])
+    >>> bool(np.isnan(result.features[2]).all()), [why for _, why in result.skipped]
+    (True, ['no such file'])
+    >>> str(result.feature_names[0]), result.labels is None
+    ('hog_b0x0_c0x0_o0', True)
     """
 
     features: np.ndarray
@@ -448,6 +475,24 @@ def add_extract_parser(subparsers):
     ----------
     subparsers : argparse._SubParsersAction
         What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``extract`` sub-parser; its ``func`` default is :func:`cmd_extract`.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from facefeat.extract import add_extract_parser, cmd_extract
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> _ = add_extract_parser(parser.add_subparsers())
+    >>> args = parser.parse_args(["extract", "faces/", "--pipeline", "lbp-linear", "--out", "lbp.npy",
+    ...                           "--dtype", "float32"])
+    >>> args.data_dir, args.pipeline, args.out, args.dtype, args.chunk_size
+    ('faces/', 'lbp-linear', 'lbp.npy', 'float32', 256)
+    >>> args.func is cmd_extract
+    True
     """
     p = subparsers.add_parser(
         "extract", help="features of a pipeline's stateless steps for every image of a folder, in chunks",

@@ -82,15 +82,91 @@ class ModelFileError(ValueError):
     """A file is not a usable facefeat model: not one, corrupt, or modified.
 
     A ``ValueError``, so the command line reports it as ``error: ...``.
+
+    Examples
+    --------
+    A model file whose pipeline was changed after it was written no longer
+    matches the checksum in its manifest:
+
+    >>> import json, os, tempfile, zipfile
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.pipeline import Pipeline
+    >>> from facefeat.modelfile import ModelFileError, load_model, save_model
+    >>> pipe = Pipeline([("clf", DummyClassifier())]).fit([[0], [1]], ["anger", "fear"])
+    >>> folder = tempfile.mkdtemp()
+    >>> good, bad = os.path.join(folder, "good.model"), os.path.join(folder, "bad.model")
+    >>> manifest = save_model(good, pipe, pipeline_name="dummy", classes=pipe.classes_)
+    >>> with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w") as dst:
+    ...     dst.writestr("manifest.json", src.read("manifest.json"))
+    ...     dst.writestr("pipeline.joblib", src.read("pipeline.joblib")[:-1] + b"!")
+    >>> try:
+    ...     load_model(bad)
+    ... except ModelFileError as err:
+    ...     print(str(err).replace(bad, "bad.model").split(":")[0])
+    bad.model was modified or corrupted
     """
 
 
 class UntrustedModelError(ModelFileError):
-    """A file is not a facefeat model archive, so it is only loaded with ``trust=True``."""
+    """A file is not a facefeat model archive, so it is only loaded with ``trust=True``.
+
+    Examples
+    --------
+    A pipeline pickled with plain joblib has no manifest:
+
+    >>> import os, tempfile
+    >>> import joblib
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.pipeline import Pipeline
+    >>> from facefeat.modelfile import UntrustedModelError, load_model
+    >>> pipe = Pipeline([("clf", DummyClassifier())]).fit([[0], [1]], ["anger", "fear"])
+    >>> path = os.path.join(tempfile.mkdtemp(), "plain.joblib")
+    >>> _ = joblib.dump(pipe, path)
+    >>> try:
+    ...     load_model(path)
+    ... except UntrustedModelError as err:
+    ...     print(str(err).replace(path, "plain.joblib").split(":")[0])
+    plain.joblib is not a facefeat model file (no manifest; a plain pickle or a model saved by an older facefeat?)
+
+    Loading it anyway states that you trust its author:
+
+    >>> model = load_model(path, trust=True)
+    >>> model.verified, model.manifest["classes"]
+    (False, ['anger', 'fear'])
+    """
 
 
 class ModelVersionWarning(UserWarning):
-    """A model file was written by other versions of facefeat, scikit-learn, numpy or Python."""
+    """A model file was written by other versions of facefeat, scikit-learn, numpy or Python.
+
+    Issued by :func:`load_model`, which still loads the file: predictions
+    may differ, or unpickling may fail.
+
+    Examples
+    --------
+    A model file whose manifest says it was written with numpy 1.0.0:
+
+    >>> import json, os, tempfile, warnings, zipfile
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from sklearn.pipeline import Pipeline
+    >>> from facefeat.modelfile import ModelVersionWarning, load_model, save_model
+    >>> pipe = Pipeline([("clf", DummyClassifier())]).fit([[0], [1]], ["anger", "fear"])
+    >>> folder = tempfile.mkdtemp()
+    >>> new, old = os.path.join(folder, "new.model"), os.path.join(folder, "old.model")
+    >>> manifest = save_model(new, pipe, pipeline_name="dummy", classes=pipe.classes_)
+    >>> with zipfile.ZipFile(new) as src, zipfile.ZipFile(old, "w") as dst:
+    ...     dst.writestr("manifest.json", json.dumps({**manifest, "numpy": "1.0.0"}))
+    ...     dst.writestr("pipeline.joblib", src.read("pipeline.joblib"))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     model = load_model(old)
+    >>> caught[0].category is ModelVersionWarning
+    True
+    >>> print(str(caught[0].message).replace(old, "old.model").split(" (running")[0])
+    old.model was written with other versions: numpy 1.0.0
+    >>> model.pipeline.predict([[0]]).shape  # loaded all the same
+    (1,)
+    """
 
 
 def environment():
@@ -101,6 +177,17 @@ def environment():
     dict of str to str
         ``facefeat``, ``scikit-learn``, ``numpy`` and ``python``
         (``major.minor.micro``).
+
+    Examples
+    --------
+    >>> import platform
+    >>> import numpy as np
+    >>> from facefeat.modelfile import environment
+    >>> env = environment()
+    >>> sorted(env)
+    ['facefeat', 'numpy', 'python', 'scikit-learn']
+    >>> env["numpy"] == np.__version__, env["python"] == platform.python_version()
+    (True, True)
     """
     import numpy
     import sklearn
@@ -131,6 +218,27 @@ def save_model(path, pipeline, *, pipeline_name, classes, n_train=None):
     -------
     dict
         The manifest written.
+
+    See Also
+    --------
+    load_model : read the file back, checking it first.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import Pipeline
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array(["anger", "anger", "happiness", "happiness"])
+    >>> pipe = Pipeline([("clf", LogisticRegression())]).fit(X, y)
+    >>> from facefeat.modelfile import save_model
+    >>> path = os.path.join(tempfile.mkdtemp(), "emotions.model")
+    >>> manifest = save_model(path, pipe, pipeline_name="my-pipeline", classes=pipe.classes_, n_train=len(y))
+    >>> manifest["format"], manifest["pipeline_name"], manifest["classes"], manifest["n_train"]
+    ('facefeat-model', 'my-pipeline', ['anger', 'happiness'], 4)
+    >>> import zipfile
+    >>> zipfile.ZipFile(path).namelist()
+    ['manifest.json', 'pipeline.joblib']
     """
     import joblib
 
@@ -174,6 +282,23 @@ def read_manifest(path):
         ``path`` is not a facefeat model archive (e.g. a plain pickle).
     ModelFileError
         The archive is damaged or its manifest unreadable.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import Pipeline
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array(["anger", "anger", "happiness", "happiness"])
+    >>> pipe = Pipeline([("clf", LogisticRegression())]).fit(X, y)
+    >>> from facefeat.modelfile import FORMAT_VERSION, read_manifest, save_model
+    >>> path = os.path.join(tempfile.mkdtemp(), "emotions.model")
+    >>> _ = save_model(path, pipe, pipeline_name="my-pipeline", classes=pipe.classes_)
+    >>> manifest = read_manifest(path)
+    >>> manifest["pipeline_name"], manifest["classes"], manifest["format_version"] == FORMAT_VERSION
+    ('my-pipeline', ['anger', 'happiness'], True)
+    >>> len(manifest["payload_sha256"])
+    64
     """
     with _open(path) as zf:
         return _manifest(zf, path)
@@ -239,6 +364,21 @@ class LoadedModel:
     verified : bool
         True when the file was a model archive whose payload matched its
         checksum; False for a plain pickle loaded with ``trust=True``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import Pipeline
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array(["anger", "anger", "happiness", "happiness"])
+    >>> pipe = Pipeline([("clf", LogisticRegression())]).fit(X, y)
+    >>> from facefeat.modelfile import LoadedModel, load_model, save_model
+    >>> path = os.path.join(tempfile.mkdtemp(), "emotions.model")
+    >>> _ = save_model(path, pipe, pipeline_name="my-pipeline", classes=pipe.classes_)
+    >>> model = load_model(path)
+    >>> isinstance(model, LoadedModel), model.verified, model.manifest["pipeline_name"]
+    (True, True, 'my-pipeline')
     """
 
     def __init__(self, pipeline, manifest, verified):
@@ -281,6 +421,26 @@ def load_model(path, *, trust=False):
         The file was written with other versions of facefeat, scikit-learn,
         numpy or Python (major.minor): predictions may differ or loading may
         fail.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import Pipeline
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array(["anger", "anger", "happiness", "happiness"])
+    >>> pipe = Pipeline([("clf", LogisticRegression())]).fit(X, y)
+    >>> from facefeat.modelfile import load_model, save_model
+    >>> path = os.path.join(tempfile.mkdtemp(), "emotions.model")
+    >>> _ = save_model(path, pipe, pipeline_name="my-pipeline", classes=pipe.classes_)
+    >>> model = load_model(path)
+    >>> model.verified, model.pipeline.predict([[0.2], [2.8]]).tolist()
+    (True, ['anger', 'happiness'])
+    >>> try:
+    ...     load_model(os.path.join(tempfile.mkdtemp(), "missing.model"))
+    ... except FileNotFoundError as err:
+    ...     print(type(err).__name__, str(err).startswith("model file not found"))
+    FileNotFoundError True
     """
     import joblib
 

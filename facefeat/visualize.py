@@ -98,6 +98,25 @@ def visualize_command(args):
         0 on success; 2 after printing ``error: ...`` for a missing path,
         an unknown feature name, an option that does not fit the path, or
         an unreadable image or data folder.
+
+    Examples
+    --------
+    Arguments as the command line parses them; a path that does not exist
+    gives exit code 2 and a message on stderr:
+
+    >>> import argparse, contextlib, io, os, tempfile
+    >>> from facefeat.visualize import add_visualize_parser, visualize_command
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> _ = add_visualize_parser(parser.add_subparsers(dest="command"))
+    >>> missing = os.path.join(tempfile.mkdtemp(), "missing.png")
+    >>> args = parser.parse_args(["visualize", missing, "--features", "landmarks", "--size", "64"])
+    >>> args.func is visualize_command, args.features, args.size, args.method
+    (True, 'landmarks', 64, 'pca')
+    >>> stderr = io.StringIO()
+    >>> with contextlib.redirect_stderr(stderr):
+    ...     code = visualize_command(args)
+    >>> code, stderr.getvalue().replace(missing, "missing.png")
+    (2, 'error: missing.png does not exist (give an image file or a data folder)\\n')
     """
     path = Path(args.path)
     try:

@@ -63,11 +63,40 @@ def list_pipelines():
 def load_recipe(name_or_path):
     """Read and check a recipe by pipeline name or file path.
 
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        A name from :func:`list_pipelines` or the path of a ``.toml`` recipe.
+
     Returns
     -------
     dict
         ``name``, ``description`` and ``steps`` (list of dicts with ``name``,
         ``use`` and ``params``).
+
+    Raises
+    ------
+    ValueError
+        An unknown name, a file that is not valid TOML, or a recipe without
+        a description or steps, or with a malformed step.
+
+    Examples
+    --------
+    >>> recipe = load_recipe("lbp-rf")
+    >>> recipe["name"], [step["use"] for step in recipe["steps"]]
+    ('lbp-rf', ['face_aligner', 'lbp', 'random_forest'])
+
+    A recipe file of your own is named after its file:
+
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "my-hog.toml")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write('description = "HOG + logistic regression"\\n'
+    ...                  '[[steps]]\\nname = "hog"\\nuse = "hog"\\n'
+    ...                  '[[steps]]\\nname = "clf"\\nuse = "logistic_regression"\\n')
+    >>> recipe = load_recipe(path)
+    >>> recipe["name"], recipe["description"], [step["name"] for step in recipe["steps"]]
+    ('my-hog', 'HOG + logistic regression', ['hog', 'clf'])
     """
     files = _recipe_files()
     if name_or_path in files:

@@ -37,7 +37,37 @@ _BATCHED_STATS = frozenset({"nobs", "start", "trans", "post", "obs", "obs**2", "
 
 
 class HMMFitWarning(UserWarning):
-    """An HMM could not be fitted as asked and a simpler model was used instead."""
+    """An HMM could not be fitted as asked and a simpler model was used instead.
+
+    :class:`HMMClassifier` falls back to a class's initial (segmental or
+    k-means) model when EM fails or produces non-finite parameters or a
+    covariance that is not positive definite; :class:`NaiveHMMClassifier` to
+    its k-means initialisation. The classifier still fits and predicts.
+
+    Examples
+    --------
+    Features so large that their squares overflow float64 make EM's
+    parameters non-finite:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> from facefeat.classifiers.hmm import HMMClassifier, HMMFitWarning
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(8, 12)) * 1e154, np.arange(8) % 2
+    >>> clf = HMMClassifier(sequence_length=3, n_components=None, n_states=2)
+    >>> with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+    ...     warnings.simplefilter("always")
+    ...     _ = clf.fit(X, y)
+    >>> fit_warnings = [w for w in caught if w.category is HMMFitWarning]
+    >>> len(fit_warnings)  # one per class
+    2
+    >>> message = str(fit_warnings[0].message)
+    >>> print(message.split("could not be fitted: ")[1].split(";")[0])
+    EM produced non-finite parameters
+    >>> with np.errstate(all="ignore"):
+    ...     clf.predict(X[:2]).shape  # the fallback models still classify
+    (2,)
+    """
 
 
 class _HmmlearnNoise(logging.Filter):

@@ -79,7 +79,26 @@ class Stage:
     name : str
         The stage's name, e.g. ``"features.17"`` or ``"layer4"``.
     *modules : callable
-        Modules (or functions) applied one after the other.
+        Modules (or functions) applied one after the other; a stage maps a
+        Tensor of shape (n, c, h, w) to one of shape (n, c', h', w').
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from facefeat.deep.backbones import ResNet, Stage
+    >>> stage = Stage("block", nn.Conv2d(3, 8, 3, padding=1), nn.ReLU())
+    >>> stage
+    Stage('block')
+    >>> stage(torch.zeros(2, 3, 16, 16)).shape
+    torch.Size([2, 8, 16, 16])
+    >>> sum(p.numel() for p in stage.parameters())  # 8 * 3 * 3 * 3 weights + 8 biases
+    224
+
+    Every backbone lists its network as stages:
+
+    >>> [s.name for s in ResNet(18).stages()]
+    ['stem', 'layer1', 'layer2', 'layer3', 'layer4']
     """
 
     def __init__(self, name, *modules):
@@ -763,6 +782,26 @@ class BackboneSpec:
         Width of the pooled output of the last stage.
     weights : str
         Name of the ImageNet weights in :data:`facefeat.deep.weights.WEIGHTS`.
+
+    See Also
+    --------
+    build_backbone : a backbone by name, with its weights.
+
+    Examples
+    --------
+    The entries of :data:`BACKBONES` are specs; ``builder()`` gives an
+    untrained network (no weights are read):
+
+    >>> import torch
+    >>> from facefeat.deep.backbones import BACKBONES
+    >>> spec = BACKBONES["resnet18"]
+    >>> spec.input_size, spec.feature_dim, spec.weights, spec.mean
+    (224, 512, 'resnet18', (0.485, 0.456, 0.406))
+    >>> model = spec.builder().eval()
+    >>> model.forward_features(torch.zeros(1, 3, 64, 64)).shape  # (n, feature_dim, h / 32, w / 32)
+    torch.Size([1, 512, 2, 2])
+    >>> BACKBONES["inception_v3"].input_size
+    299
     """
 
     builder: object

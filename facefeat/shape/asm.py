@@ -102,6 +102,27 @@ def detect_face_box(image, *, upsample="auto"):
     box : ndarray of shape (4,) or None
         ``(x0, y0, x1, y1)``: dlib's rectangle (left, top, right, bottom) in
         the image's pixel frame.
+
+    References
+    ----------
+    .. [1] N. Dalal and B. Triggs, "Histograms of oriented gradients for human
+       detection", CVPR 2005. :DOI:`10.1109/CVPR.2005.177`
+
+    Examples
+    --------
+    An RGB photograph; the box is around the astronaut's face:
+
+    >>> from skimage import data
+    >>> from facefeat.shape.asm import detect_face_box
+    >>> x0, y0, x1, y1 = detect_face_box(data.astronaut())
+    >>> bool(150 < x0 < x1 < 300 and 50 < y0 < y1 < 200)
+    True
+
+    No face, no box:
+
+    >>> import numpy as np
+    >>> print(detect_face_box(np.full((64, 64), 128, dtype=np.uint8)))
+    None
     """
     from facefeat import align
 
@@ -1007,6 +1028,40 @@ def load_landmarked_images(paths, *, progress=False):
     shapes : ndarray of shape (n, n_points, 2)
         Landmarks, 0-based (the files' 1-based coordinates minus 1).
     image_paths : list of str
+        The image file of each pair, ``image_paths[i]`` giving ``images[i]``.
+
+    Raises
+    ------
+    ValueError
+        No image with a ``.pts`` file was found, or the ``.pts`` files have
+        different numbers of points.
+
+    See Also
+    --------
+    facefeat.shape.pts.find_pts_pairs : how the pairs are found.
+    facefeat.shape.pts.read_pts : the ``.pts`` format.
+
+    Examples
+    --------
+    Two synthetic faces written as PNG + ``.pts`` pairs:
+
+    >>> import os, tempfile
+    >>> from PIL import Image
+    >>> from facefeat.shape.asm import load_landmarked_images
+    >>> from facefeat.shape.pts import write_pts
+    >>> from facefeat.synthetic import make_expressions
+    >>> ds = make_expressions(n_subjects=1, n_per_class=1, classes=["happiness", "surprise"])
+    >>> folder = tempfile.mkdtemp()
+    >>> for i, (image, shape) in enumerate(zip(ds.images, ds.landmarks)):
+    ...     Image.fromarray(image).save(os.path.join(folder, f"face{i}.png"))
+    ...     write_pts(os.path.join(folder, f"face{i}.pts"), shape)
+    >>> images, shapes, image_paths = load_landmarked_images(folder)
+    >>> len(images), images[0].shape, shapes.shape
+    (2, (128, 128), (2, 68, 2))
+    >>> [os.path.basename(path) for path in image_paths]
+    ['face0.png', 'face1.png']
+    >>> bool(abs(shapes - ds.landmarks).max() < 1e-3)  # written with 3 decimals
+    True
     """
     from tqdm.auto import tqdm
 
@@ -1043,6 +1098,36 @@ def train_asm(paths, *, progress=False, **params):
     ActiveShapeModel
         Trained; the box placement is learned from dlib's HOG detector boxes on
         the training images.
+
+    See Also
+    --------
+    load_landmarked_images : the reading step.
+    ActiveShapeModel.fit : training from arrays.
+
+    References
+    ----------
+    .. [1] T. F. Cootes, C. J. Taylor, D. H. Cooper and J. Graham, "Active shape
+       models - their training and application", Computer Vision and Image
+       Understanding 61(1):38-59, 1995. :DOI:`10.1006/cviu.1995.1004`
+
+    Examples
+    --------
+    A tiny model (classic 1-D profiles, one shape mode) from two synthetic
+    faces written as PNG + ``.pts`` pairs:
+
+    >>> import os, tempfile
+    >>> from PIL import Image
+    >>> from facefeat.shape.asm import train_asm
+    >>> from facefeat.shape.pts import write_pts
+    >>> from facefeat.synthetic import make_expressions
+    >>> ds = make_expressions(n_subjects=1, n_per_class=1, classes=["happiness", "surprise"])
+    >>> folder = tempfile.mkdtemp()
+    >>> for i, (image, shape) in enumerate(zip(ds.images, ds.landmarks)):
+    ...     Image.fromarray(image).save(os.path.join(folder, f"face{i}.png"))
+    ...     write_pts(os.path.join(folder, f"face{i}.pts"), shape)
+    >>> asm = train_asm(folder, n_levels=2, n_components=1, profile_kind="1d")
+    >>> asm.n_train_, asm.pdm_.n_components_, len(asm.profiles_), asm.box_source_
+    (2, 1, 2, 'hog')
     """
     images, shapes, _ = load_landmarked_images(paths, progress=progress)
     return ActiveShapeModel(**params).fit(images, shapes, progress=progress)

@@ -32,7 +32,22 @@ def add_asm_parser(subparsers):
     Returns
     -------
     argparse.ArgumentParser
-        The ``asm`` parser.
+        The ``asm`` parser; its ``train`` sub-command's ``func`` default is
+        :func:`asm_train_command`.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from facefeat.shape.cli import add_asm_parser, asm_train_command
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> asm = add_asm_parser(parser.add_subparsers(dest="command"))
+    >>> asm.prog
+    'facefeat asm'
+    >>> args = parser.parse_args(["asm", "train", "lfpw/trainset", "helen/trainset", "--out", "asm.npz"])
+    >>> args.asm_command, args.paths, args.out, args.levels, args.components
+    ('train', ['lfpw/trainset', 'helen/trainset'], 'asm.npz', None, None)
+    >>> args.func is asm_train_command
+    True
     """
     p = subparsers.add_parser("asm", help="Active Shape Models: train one on image + .pts folders")
     sub = p.add_subparsers(dest="asm_command", required=True)
@@ -54,10 +69,29 @@ def add_landmarks_parsers(subparsers):
     Parameters
     ----------
     subparsers : argparse._SubParsersAction
+        What ``parser.add_subparsers()`` returned.
 
     Returns
     -------
     (argparse.ArgumentParser, argparse.ArgumentParser)
+        The ``landmarks`` and ``landmarks-eval`` parsers; their ``func``
+        defaults are :func:`landmarks_command` and
+        :func:`landmarks_eval_command`.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from facefeat.shape.cli import add_landmarks_parsers, landmarks_command, landmarks_eval_command
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> find, evaluate = add_landmarks_parsers(parser.add_subparsers(dest="command"))
+    >>> find.prog, evaluate.prog
+    ('facefeat landmarks', 'facefeat landmarks-eval')
+    >>> args = parser.parse_args(["landmarks", "a.png", "faces/", "--method", "asm", "--format", "csv"])
+    >>> args.paths, args.method, args.model, args.format, args.func is landmarks_command
+    (['a.png', 'faces/'], 'asm', None, 'csv', True)
+    >>> args = parser.parse_args(["landmarks-eval", "300w/testset", "--threshold", "0.08"])
+    >>> args.data_dir, args.method, args.threshold, args.func is landmarks_eval_command
+    ('300w/testset', 'dlib', 0.08, True)
     """
     p = subparsers.add_parser("landmarks", help="find 68 facial landmarks in images (dlib or ASM)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
@@ -88,8 +122,44 @@ def _method_options(p):
 
 # ------------------------------------------------------------------- commands
 def asm_train_command(args):
-    """``facefeat asm train``: reads ``args.paths``, ``args.out``, ``args.levels``,
-    ``args.components``, ``args.quiet``."""
+    """``facefeat asm train``: train an Active Shape Model and save it.
+
+    Reads ``args.paths``, ``args.out``, ``args.levels``,
+    ``args.components``, ``args.quiet`` (the options of
+    :func:`add_asm_parser`), trains with
+    :func:`facefeat.shape.asm.train_asm` and writes the model with
+    :meth:`~facefeat.shape.asm.ActiveShapeModel.save`.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    int
+        0; prints what was trained and where it was written.
+
+    References
+    ----------
+    .. [1] T. F. Cootes, C. J. Taylor, D. H. Cooper and J. Graham, "Active shape
+       models - their training and application", Computer Vision and Image
+       Understanding 61(1):38-59, 1995. :DOI:`10.1006/cviu.1995.1004`
+
+    Examples
+    --------
+    The arguments it reads (training itself takes seconds, so it is not run
+    here); ``--components`` below 1 is a variance fraction, from 1 on a
+    number of modes:
+
+    >>> import argparse
+    >>> from facefeat.shape.cli import add_asm_parser, asm_train_command
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> _ = add_asm_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["asm", "train", "faces/", "--out", "asm.npz", "--levels", "2",
+    ...                           "--components", "0.95", "--quiet"])
+    >>> args.func is asm_train_command, args.levels, args.components, args.quiet
+    (True, 2, 0.95, True)
+    """
     from facefeat.shape.asm import train_asm
 
     params = {}
@@ -152,6 +222,41 @@ def landmarks_command(args):
     Writes one record per image: ``path``, ``face_found`` and ``landmarks``
     (68 ``[x, y]`` pairs, 0-based, in the original image's pixel frame;
     ``null`` when no face was detected), plus ``error`` for unreadable files.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    int
+        0 after writing the records (counts of images without a face and of
+        unreadable files go to stderr); 2 when no image file was found.
+
+    Examples
+    --------
+    A text file saved under an image name gets a record with its error
+    (no face detector is run for it):
+
+    >>> import argparse, contextlib, io, json, os, tempfile
+    >>> from facefeat.shape.cli import add_landmarks_parsers
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> _ = add_landmarks_parsers(parser.add_subparsers(dest="command"))
+    >>> folder = tempfile.mkdtemp()
+    >>> fake = os.path.join(folder, "notes.png")
+    >>> with open(fake, "w") as fh:
+    ...     _ = fh.write("not pixels")
+    >>> out = os.path.join(folder, "landmarks.jsonl")
+    >>> args = parser.parse_args(["landmarks", fake, "--output", out])
+    >>> stderr = io.StringIO()
+    >>> with contextlib.redirect_stderr(stderr):
+    ...     code = args.func(args)
+    >>> code, stderr.getvalue()
+    (0, "1 of 1 files could not be read (records with an 'error' key)\\n")
+    >>> with open(out) as fh:
+    ...     record = json.loads(fh.readline())
+    >>> record["face_found"], record["landmarks"], record["error"].endswith("not an image: the file contains text")
+    (False, None, True)
     """
     from facefeat.io import ImageReadError, read_image
 
@@ -234,6 +339,41 @@ def landmarks_eval_command(args):
     ``cumulative_error.png`` to ``args.out``. Images where no face was detected
     are scored with the landmarks found in the fallback box (whole image),
     and also counted separately.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+
+    Returns
+    -------
+    int
+        0 after writing the results; 2 when ``args.data_dir`` holds no image
+        with a ``.pts`` file.
+
+    References
+    ----------
+    .. [1] C. Sagonas, E. Antonakos, G. Tzimiropoulos, S. Zafeiriou and
+       M. Pantic, "300 Faces In-The-Wild Challenge: database and results",
+       Image and Vision Computing 47:3-18, 2016.
+       :DOI:`10.1016/j.imavis.2016.01.002`
+
+    Examples
+    --------
+    A folder without ``.pts`` files is refused:
+
+    >>> import argparse, contextlib, io, os, tempfile
+    >>> from facefeat.shape.cli import add_landmarks_parsers, landmarks_eval_command
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> _ = add_landmarks_parsers(parser.add_subparsers(dest="command"))
+    >>> empty = tempfile.mkdtemp()
+    >>> args = parser.parse_args(["landmarks-eval", empty, "--method", "asm", "--out", empty])
+    >>> args.func is landmarks_eval_command, args.method, args.threshold
+    (True, 'asm', 0.1)
+    >>> stderr = io.StringIO()
+    >>> with contextlib.redirect_stderr(stderr):
+    ...     code = landmarks_eval_command(args)
+    >>> code, stderr.getvalue().replace(empty, "DIR")
+    (2, 'error: no image with a .pts file found in DIR\\n')
     """
     from tqdm.auto import tqdm
 

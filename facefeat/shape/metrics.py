@@ -79,9 +79,41 @@ def error_summary(errors, threshold=0.10):
 def cumulative_error_distribution(errors, max_error=0.10, n_steps=1001):
     """Fraction of images with error at most ``x``, for ``x`` in ``[0, max_error]``.
 
+    The cumulative error distribution (CED) curve of the 300-W benchmark
+    (Sagonas et al. 2016); its area up to ``max_error`` is the AUC of
+    :func:`error_summary`.
+
+    Parameters
+    ----------
+    errors : array_like of shape (n,)
+        Per-image normalised errors (e.g. :func:`normalized_mean_error`).
+    max_error : float, default=0.10
+        Right end of the curve.
+    n_steps : int, default=1001
+        Number of evenly spaced ``x`` values.
+
     Returns
     -------
     x, fraction : ndarray of shape (n_steps,)
+        ``fraction[i]`` is the share of ``errors`` that are ``<= x[i]``
+        (0 everywhere for an empty ``errors``).
+
+    References
+    ----------
+    .. [1] C. Sagonas, E. Antonakos, G. Tzimiropoulos, S. Zafeiriou and
+       M. Pantic, "300 Faces In-The-Wild Challenge: database and results",
+       Image and Vision Computing 47:3-18, 2016.
+       :DOI:`10.1016/j.imavis.2016.01.002`
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from facefeat.shape.metrics import cumulative_error_distribution
+    >>> x, fraction = cumulative_error_distribution([0.02, 0.04, 0.2], max_error=0.1, n_steps=6)
+    >>> x.round(2).tolist()
+    [0.0, 0.02, 0.04, 0.06, 0.08, 0.1]
+    >>> fraction.round(3).tolist()  # 0.2 is a failure: never reached
+    [0.0, 0.333, 0.667, 0.667, 0.667, 0.667]
     """
     e = np.sort(np.asarray(errors, dtype=float))
     x = np.linspace(0, max_error, n_steps)

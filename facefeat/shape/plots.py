@@ -31,6 +31,23 @@ def draw_shape(ax, shape, *, color="tab:red", markersize=2.5, linewidth=0.8, lin
     Returns
     -------
     ax : matplotlib.axes.Axes
+        The same Axes, with one line per boundary (9 for a 68-point shape
+        with ``lines=True``) and one line of markers for the points.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matplotlib.figure import Figure
+    >>> from facefeat.shape.plots import draw_shape
+    >>> from facefeat.synthetic import make_expressions
+    >>> ds = make_expressions(n_subjects=1, n_per_class=1, classes=["happiness"])
+    >>> ax = Figure().subplots()
+    >>> _ = ax.imshow(ds.images[0], cmap="gray")
+    >>> ax = draw_shape(ax, ds.landmarks[0], label="truth")
+    >>> len(ax.lines), ax.lines[-1].get_label(), len(ax.lines[-1].get_xdata())
+    (10, 'truth', 68)
+    >>> len(draw_shape(Figure().subplots(), np.zeros((5, 2))).lines)  # other shapes: points only
+    1
     """
     shape = np.asarray(shape, dtype=float)
     if lines and len(shape) == N_LANDMARKS:

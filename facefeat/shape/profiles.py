@@ -161,7 +161,26 @@ def image_pyramid(image, n_levels):
     -------
     list of ndarray of float32
         ``n_levels`` images, finest first (:func:`cv2.pyrDown`: 5x5 Gaussian,
-        then every other pixel).
+        then every other pixel); level ``l`` has shape about
+        ``(h / 2**l, w / 2**l)`` (rounded up).
+
+    See Also
+    --------
+    to_level, from_level : map coordinates between levels.
+
+    References
+    ----------
+    .. [1] T. F. Cootes, C. J. Taylor and A. Lanitis, "Active shape models:
+       evaluation of a multi-resolution method for improving image search",
+       BMVC 1994, pp. 327-336. :DOI:`10.5244/C.8.32`
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from facefeat.shape.profiles import image_pyramid
+    >>> levels = image_pyramid(data.camera(), 3)
+    >>> [level.shape for level in levels], levels[0].dtype
+    ([(512, 512), (256, 256), (128, 128)], dtype('float32'))
     """
     levels = [np.ascontiguousarray(image, dtype=np.float32)]
     for _ in range(1, n_levels):
@@ -181,7 +200,29 @@ def to_level(points, level):
 
 
 def from_level(points, level):
-    """Inverse of :func:`to_level`."""
+    """Inverse of :func:`to_level`: pyramid-level coordinates back to level 0.
+
+    Parameters
+    ----------
+    points : array-like of shape (..., 2)
+        (x, y) pixel coordinates at pyramid level ``level``.
+    level : int
+        Level of :func:`image_pyramid` (0 is the full resolution).
+
+    Returns
+    -------
+    ndarray of shape (..., 2)
+        ``(points + 0.5) * 2**level - 0.5``, so that pixel centres map onto
+        pixel centres.
+
+    Examples
+    --------
+    >>> from facefeat.shape.profiles import from_level, to_level
+    >>> from_level([[0.5, 1.5]], 1).tolist()
+    [[1.5, 3.5]]
+    >>> from_level(to_level([[10.0, 20.0]], 2), 2).tolist()
+    [[10.0, 20.0]]
+    """
     return (np.asarray(points, dtype=float) + 0.5) * 2**level - 0.5
 
 
@@ -425,7 +466,21 @@ def gradient_image(image):
     Returns
     -------
     ndarray of shape (h, w, 2), float32
-        ``[..., 0]`` is d/dx, ``[..., 1]`` is d/dy.
+        ``[..., 0]`` is d/dx, ``[..., 1]`` is d/dy; borders replicate the
+        edge pixels, so the outermost differences are halved.
+
+    Examples
+    --------
+    A horizontal ramp rising by 3 per pixel:
+
+    >>> import numpy as np
+    >>> from facefeat.shape.profiles import gradient_image
+    >>> ramp = np.tile(np.arange(5.0) * 3, (4, 1))
+    >>> grad = gradient_image(ramp)
+    >>> grad.shape, grad.dtype
+    ((4, 5, 2), dtype('float32'))
+    >>> grad[1, :, 0].tolist(), float(abs(grad[..., 1]).max())
+    ([1.5, 3.0, 3.0, 3.0, 1.5], 0.0)
     """
     im = np.asarray(image, dtype=np.float32)
     gx = cv2.Sobel(im, cv2.CV_32F, 1, 0, ksize=1, scale=0.5, borderType=cv2.BORDER_REPLICATE)

@@ -25,7 +25,26 @@ __all__ = ["read_pts", "write_pts", "find_pts_pairs", "PtsFormatError"]
 
 
 class PtsFormatError(ValueError):
-    """A ``.pts`` file is not in the expected format; the message names the file."""
+    """A ``.pts`` file is not in the expected format; the message names the file.
+
+    Raised by :func:`read_pts`. A ``ValueError``, so ``except ValueError``
+    catches it too.
+
+    Examples
+    --------
+    A header that promises two points where only one follows:
+
+    >>> import os, tempfile
+    >>> from facefeat.shape.pts import PtsFormatError, read_pts
+    >>> path = os.path.join(tempfile.mkdtemp(), "face.pts")
+    >>> with open(path, "w") as fh:
+    ...     _ = fh.write("version: 1\\nn_points: 2\\n{\\n1 1\\n}\\n")
+    >>> try:
+    ...     read_pts(path)
+    ... except PtsFormatError as err:
+    ...     print(str(err).replace(path, "face.pts"))
+    face.pts: header says n_points 2 but 1 points follow
+    """
 
 
 def read_pts(path, *, one_based=True):
