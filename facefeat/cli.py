@@ -127,6 +127,7 @@ def cmd_benchmark(args):
         dataset = _load_dataset(args.data_dir, args)
     print(dataset.describe())
     from facefeat.benchmark import suite_pipelines
+    from facefeat.io import _display
 
     if args.suite:
         pipelines = suite_pipelines(args.suite)
@@ -151,13 +152,13 @@ def cmd_benchmark(args):
     # nothing silently dropped: unreadable files and faces aligned by the fallback are named in results.json
     skipped_files = results["dataset"]["skipped"]
     if skipped_files:
-        print(f"{len(skipped_files)} files skipped while reading, e.g. {skipped_files[0]['path']} "
+        print(f"{len(skipped_files)} files skipped while reading, e.g. {_display(skipped_files[0]['path'])} "
               f"({skipped_files[0]['reason']}); all in results.json")
     not_found = {e["faces_not_found"]["count"]: e["faces_not_found"]["files"]
                  for e in results["pipelines"].values() if e.get("faces_not_found", {}).get("count")}
     for count, files in sorted(not_found.items()):
         print(f"no face detected in {count} of {results['protocol']['n_images_used']} images (aligned by the "
-              f"fallback crop), e.g. {files[0]}; all in results.json")
+              f"fallback crop), e.g. {_display(files[0])}; all in results.json")
     print(f"wall time {results['wall_seconds']:.1f} s; results in {out}/ (results.md, results.json, *.png)")
     return 0
 
