@@ -49,7 +49,9 @@ def _real(img):
 
 def _valid_image(img):
     ok_shape = img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))
-    return ok_shape and min(img.shape[:2]) >= 1 and img.dtype != np.bool_ and _real(img) and np.isfinite(img).all()
+    valid = ok_shape and min(img.shape[:2]) >= 1 and img.dtype != np.bool_ and _real(img) and np.isfinite(img).all()
+    scale = 257.0 if img.dtype == np.uint16 else 1.0  # uint16 is rescaled to 0..255
+    return valid and 0 <= img.min() / scale and img.max() / scale <= 255
 
 
 @_settings

@@ -28,7 +28,8 @@ def check_images(X, *, gray=True, start=0):
     Raises
     ------
     ValueError
-        Empty batch, an image that is not 2-D or 3-channel, non-finite values.
+        Empty batch, an image that is not 2-D or 3-channel, non-finite values,
+        intensities outside [0, 255].
     TypeError
         Boolean, complex or non-numeric images.
 
@@ -74,6 +75,10 @@ def _check_one(img, i, gray):
     img = img.astype(np.float64, copy=False)
     if not np.isfinite(img).all():
         raise ValueError(f"image {i}: contains NaN or infinite values")
+    # intensities are 0..255; far larger values overflow the extractors' sums of squares into NaN
+    lo, hi = img.min(), img.max()
+    if lo < 0 or hi > 255:
+        raise ValueError(f"image {i}: intensities must lie in [0, 255] (uint8 scale), got values in [{lo:g}, {hi:g}]")
     if gray and img.ndim == 3:
         img = img @ np.array([0.299, 0.587, 0.114])
     return img
