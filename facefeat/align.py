@@ -462,11 +462,11 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         images, sources = [], []
         for i, item in enumerate(items):
             if isinstance(item, (str, bytes, os.PathLike)):
-                from facefeat.io import read_image
+                from facefeat.io import display_path, read_image
 
                 image = read_image(item, mode="rgb" if self.color else "gray")
                 # files get the same size check as arrays, so a 1x1 thumbnail never reaches dlib
-                images.append(_check_image(image, f"'{_display(item)}'"))
+                images.append(_check_image(image, f"'{display_path(item)}'"))
                 sources.append(os.fsdecode(item))
             else:
                 images.append(_check_image(item, f"image[{i}]"))
@@ -590,12 +590,6 @@ def face_size_problem(shape, min_side=None):
     if min(h, w) < m:
         return f"{w}x{h} px is too small to hold a face (at least {m}x{m} px)"
     return None
-
-
-def _display(path):
-    from facefeat.io import _display as display
-
-    return display(path)
 
 
 def _check_image(img, where):

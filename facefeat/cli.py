@@ -127,7 +127,7 @@ def cmd_benchmark(args):
         dataset = _load_dataset(args.data_dir, args)
     print(dataset.describe())
     from facefeat.benchmark import suite_pipelines
-    from facefeat.io import _display
+    from facefeat.io import display_path
 
     if args.suite:
         pipelines = suite_pipelines(args.suite)
@@ -152,13 +152,13 @@ def cmd_benchmark(args):
     # nothing silently dropped: unreadable files and faces aligned by the fallback are named in results.json
     skipped_files = results["dataset"]["skipped"]
     if skipped_files:
-        print(f"{len(skipped_files)} files skipped while reading, e.g. {_display(skipped_files[0]['path'])} "
+        print(f"{len(skipped_files)} files skipped while reading, e.g. {display_path(skipped_files[0]['path'])} "
               f"({skipped_files[0]['reason']}); all in results.json")
     not_found = {e["faces_not_found"]["count"]: e["faces_not_found"]["files"]
                  for e in results["pipelines"].values() if e.get("faces_not_found", {}).get("count")}
     for count, files in sorted(not_found.items()):
         print(f"no face detected in {count} of {results['protocol']['n_images_used']} images (aligned by the "
-              f"fallback crop), e.g. {_display(files[0])}; all in results.json")
+              f"fallback crop), e.g. {display_path(files[0])}; all in results.json")
     print(f"wall time {results['wall_seconds']:.1f} s; results in {out}/ (results.md, results.json, *.png)")
     return 0
 
@@ -188,7 +188,7 @@ def cmd_fit(args):
     >>> args.func is cmd_fit, args.data_dir, args.pipeline, args.out, args.all
     (True, 'faces/', 'lbp-linear', 'lbp.model', False)
     """
-    from facefeat.io import _display
+    from facefeat.io import display_path
     from facefeat.modelfile import save_model
     from facefeat.pipelines import make_pipeline
 
@@ -211,7 +211,7 @@ def cmd_fit(args):
     print(f"fitted {args.pipeline} on {len(dataset)} images of {dataset.name}; model written to {args.out}")
     unused = dataset.skipped[n_listed:]  # files that could not be read or were too small
     if unused:
-        shown = "; ".join(f"{_display(p)}: {why}" for p, why in unused[:10])
+        shown = "; ".join(f"{display_path(p)}: {why}" for p, why in unused[:10])
         more = f"; and {len(unused) - 10} more" if len(unused) > 10 else ""
         print(f"left out {len(unused)} images: {shown}{more}", file=sys.stderr)
     return 0
@@ -264,7 +264,7 @@ def cmd_predict(args):
     (2, True)
     """
     from facefeat.align import face_size_problem
-    from facefeat.io import ImageReadError, _display, read_image
+    from facefeat.io import ImageReadError, display_path, read_image
     from facefeat.modelfile import ModelFileError, load_model
 
     try:
@@ -288,12 +288,12 @@ def cmd_predict(args):
             if args.on_error == "raise":
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-            records.append({"path": _display(path), "error": str(exc)})
+            records.append({"path": display_path(path), "error": str(exc)})
             continue
         images.append(image)
         where.append(len(records))
-        # _display: a non-UTF-8 name must not break the CSV/JSON writers; the error text already uses it
-        records.append({"path": _display(path)})
+        # display_path: a non-UTF-8 name must not break the CSV/JSON writers; the error text already uses it
+        records.append({"path": display_path(path)})
     if images:
         first = pipe.steps[0][1]
         with warnings.catch_warnings():

@@ -155,10 +155,10 @@ class FaceDataset:
         if s["split_counts"]:
             lines.append("  split: " + ", ".join(f"{k} {v}" for k, v in s["split_counts"].items()))
         if self.skipped:
-            from facefeat.io import _display
+            from facefeat.io import display_path
 
-            # _display: a non-UTF-8 file name must not make print() fail on a UTF-8 console
-            shown = ", ".join(_display(p) for p, _ in self.skipped[:5])
+            # display_path: a non-UTF-8 file name must not make print() fail on a UTF-8 console
+            shown = ", ".join(display_path(p) for p, _ in self.skipped[:5])
             more = f" and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
             lines.append(f"  skipped {len(self.skipped)} files: {shown}{more}")
         return "\n".join(lines)
@@ -214,7 +214,7 @@ class FaceDataset:
         """
         import warnings
 
-        from facefeat.io import SkippedImagesWarning, _display, read_images
+        from facefeat.io import SkippedImagesWarning, display_path, read_images
 
         if self.images is not None:
             images = [_convert_mode(im, mode) for im in self.images]
@@ -229,10 +229,10 @@ class FaceDataset:
                 keep.append(k)
                 continue
             if on_error == "raise":
-                raise ValueError(f"image '{_display(result.paths[k])}': {reason}")
+                raise ValueError(f"image '{display_path(result.paths[k])}': {reason}")
             small.append((result.paths[k], reason))
         if small:  # unreadable files were announced by read_images already
-            shown = ", ".join(f"'{_display(p)}' ({r})" for p, r in small[:10])
+            shown = ", ".join(f"'{display_path(p)}' ({r})" for p, r in small[:10])
             more = f" and {len(small) - 10} more" if len(small) > 10 else ""
             warnings.warn(f"skipped {len(small)} of {len(self)} images too small to hold a face: {shown}{more}; "
                           "see FaceDataset.skipped", SkippedImagesWarning, stacklevel=2)

@@ -395,7 +395,7 @@ def extract_features(steps, sources, *, chunk_size=256, n_jobs=1, backend=None, 
     from tqdm.auto import tqdm
 
     from facefeat.align import NoFaceWarning
-    from facefeat.io import SkippedImagesWarning, _display
+    from facefeat.io import SkippedImagesWarning, display_path
 
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
@@ -437,7 +437,7 @@ def extract_features(steps, sources, *, chunk_size=256, n_jobs=1, backend=None, 
                 bar.update(m)
                 bar.set_postfix(skipped=len(skipped), refresh=False)
         if not rows.ready:
-            shown = "; ".join(f"{_display(p)}: {r}" for _, p, r in skipped[:5])
+            shown = "; ".join(f"{display_path(p)}: {r}" for _, p, r in skipped[:5])
             raise ValueError(f"none of the {n} images could be read ({shown}{' ...' if len(skipped) > 5 else ''})")
         features = rows.finish()
     except BaseException:
@@ -446,7 +446,7 @@ def extract_features(steps, sources, *, chunk_size=256, n_jobs=1, backend=None, 
     seconds = time.perf_counter() - t0
     skipped.sort()
     if skipped:
-        shown = ", ".join(f"'{_display(p)}' ({r})" for _, p, r in skipped[:10])
+        shown = ", ".join(f"'{display_path(p)}' ({r})" for _, p, r in skipped[:10])
         more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
         warnings.warn(f"skipped {len(skipped)} of {n} images that could not be read or are too small: {shown}{more}"
                       "; their rows are NaN, see ExtractResult.skipped", SkippedImagesWarning, stacklevel=2)
@@ -454,7 +454,7 @@ def extract_features(steps, sources, *, chunk_size=256, n_jobs=1, backend=None, 
         found = valid.copy()
     missed = np.flatnonzero(valid & ~found)
     if len(missed):
-        shown = ", ".join(_display(paths[i]) for i in missed[:5]) + (
+        shown = ", ".join(display_path(paths[i]) for i in missed[:5]) + (
             f" and {len(missed) - 5} more" if len(missed) > 5 else "")
         warnings.warn(f"no face detected in {len(missed)} of {int(valid.sum())} images, aligned by a fallback "
                       f"(face_found=False): {shown}", NoFaceWarning, stacklevel=2)
@@ -539,7 +539,7 @@ def cmd_extract(args):
     from facefeat.align import NoFaceWarning
     from facefeat.benchmark import _set_everywhere, _stateless_prefix
     from facefeat.cli import _load_dataset, default_cache_dir
-    from facefeat.io import SkippedImagesWarning, _display
+    from facefeat.io import SkippedImagesWarning, display_path
     from facefeat.pipelines import make_pipeline
 
     dataset = _load_dataset(args.data_dir, args)
@@ -576,20 +576,20 @@ def cmd_extract(args):
     sidecar = {
         "pipeline": args.pipeline,
         "steps": [n for n, _ in steps.steps],
-        "data_dir": _display(os.fspath(args.data_dir)),
+        "data_dir": display_path(os.fspath(args.data_dir)),
         "shape": list(res.features.shape),
         "dtype": str(res.features.dtype),
         "seconds": round(res.seconds, 3),
-        # _display: a non-UTF-8 file name must not break the JSON writer
-        "paths": [_display(p) for p in res.paths],
+        # display_path: a non-UTF-8 file name must not break the JSON writer
+        "paths": [display_path(p) for p in res.paths],
         "labels": [str(v) for v in dataset.labels],
         "groups": None if dataset.groups is None else [str(v) for v in dataset.groups],
         "split": None if dataset.split is None else [str(v) for v in dataset.split],
         "face_found": res.face_found.tolist(),
         "valid": res.valid.tolist(),
-        "skipped": [{"path": _display(p), "reason": r, "row": int(i)}
+        "skipped": [{"path": display_path(p), "reason": r, "row": int(i)}
                     for (p, r), i in zip(res.skipped, res.failed_rows)],
-        "not_indexed": [{"path": _display(p), "reason": r} for p, r in dataset.skipped],
+        "not_indexed": [{"path": display_path(p), "reason": r} for p, r in dataset.skipped],
         "feature_names": None if res.feature_names is None else res.feature_names.tolist(),
     }
     side = sidecar_path(args.out)
@@ -601,7 +601,7 @@ def cmd_extract(args):
           f"{n_ok} images in {res.seconds:.1f} s ({n_ok / max(res.seconds, 1e-9):.1f} images/s), "
           f"face found in {int(res.face_found.sum())}")
     if res.skipped:
-        shown = "; ".join(f"{_display(p)}: {r}" for p, r in res.skipped[:10])
+        shown = "; ".join(f"{display_path(p)}: {r}" for p, r in res.skipped[:10])
         more = f"; and {len(res.skipped) - 10} more" if len(res.skipped) > 10 else ""
         print(f"could not use {len(res.skipped)} images (rows of NaN, listed in {side}): {shown}{more}",
               file=sys.stderr)

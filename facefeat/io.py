@@ -78,6 +78,7 @@ __all__ = [
     "ImageReadError",
     "ReadResult",
     "SkippedImagesWarning",
+    "display_path",
     "is_image_file",
     "read_image",
     "read_images",
@@ -117,8 +118,29 @@ _MAGIC = (
 
 
 # --------------------------------------------------------------------- errors
-def _display(path):
-    """Printable form of a path for messages (undecodable bytes as \\xNN)."""
+def display_path(path):
+    """Printable form of a file path, for messages, logs and JSON records.
+
+    File names are bytes on Linux and need not be valid UTF-8; such a name
+    makes ``print`` or a JSON writer fail on a UTF-8 console. Undecodable
+    bytes are shown as ``\\xNN`` and control characters escaped, so the text
+    is always printable and still identifies the file.
+
+    Parameters
+    ----------
+    path : str, bytes or os.PathLike
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> display_path(b"faces/caf\\xe9.png")
+    'faces/caf\\\\xe9.png'
+    >>> display_path("faces/line\\nbreak.png")
+    'faces/line\\\\nbreak.png'
+    """
     text = os.fsencode(path).decode("utf-8", "backslashreplace")
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
@@ -178,7 +200,7 @@ class ImageReadError(OSError):
     def __init__(self, path, reason):
         self.path = os.fsdecode(os.fspath(path))
         self.reason = str(reason)
-        self._message = f"cannot read image '{_display(self.path)}': {self.reason}"
+        self._message = f"cannot read image '{display_path(self.path)}': {self.reason}"
         super().__init__(self._message)
         self.filename = self.path
 
@@ -531,7 +553,7 @@ def _decode(fh, path, mode, limit):
             oriented = ImageOps.exif_transpose(im)
         except Exception as exc:
             warnings.warn(
-                f"ignoring unusable EXIF orientation of '{_display(path)}': {exc}",
+                f"ignoring unusable EXIF orientation of '{display_path(path)}': {exc}",
                 UserWarning,
                 stacklevel=4,
             )
@@ -755,7 +777,7 @@ def read_images(paths, *, mode="gray", on_error="raise", max_pixels=None, progre
             bar.close()
 
     if result.skipped:
-        shown = ", ".join(f"'{_display(p)}' ({r})" for p, r in result.skipped[:10])
+        shown = ", ".join(f"'{display_path(p)}' ({r})" for p, r in result.skipped[:10])
         more = len(result.skipped) - 10
         if more > 0:
             shown += f" and {more} more"

@@ -136,6 +136,14 @@ def test_missing_file_error_says_what_to_fetch_and_where(server):
     assert server.url("/absent.pth") in message and str(W.cache_dir() / "absent.pth") in message
 
 
+def test_file_without_url_or_package_says_where_to_put_it(tmp_path):
+    spec = W.WeightFile("mine.pth", "0" * 8)
+    with pytest.raises(W.WeightsNotFoundError, match="no download address") as info:
+        W.weights_path(spec, directory=tmp_path)
+    message = str(info.value)
+    assert str(tmp_path / "mine.pth") in message and "pip install" not in message
+
+
 def test_offline_never_requests(server, monkeypatch):
     body = _checkpoint()
     server.files["/ckpt.pth"] = (body, None)
