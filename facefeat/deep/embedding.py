@@ -353,18 +353,22 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
         images, landmarks = as_image_list(X)
         if len(images) == 0:
             raise ValueError("empty batch: at least one image is needed")
-        if self.backbone == DLIB_RESNET:
-            return self._transform_dlib(images, landmarks)
-        import torch
         from tqdm.auto import tqdm
+
+        with tqdm(total=len(images), desc="embedding", unit="img", disable=not self.progress, leave=False) as bar:
+            if self.backbone == DLIB_RESNET:
+                return self._transform_dlib(images, landmarks, bar)
+            return self._transform_torch(images, bar)
+
+    def _transform_torch(self, images, bar):
+        import torch
 
         spec, size, _ = self._config()
         model = self._model()
         device = next(model.parameters()).device
         n = len(images)
         out = None
-        with torch.inference_mode(), torch_threads(self.n_threads), \
-                tqdm(total=n, desc="embedding", unit="img", disable=not self.progress, leave=False) as bar:
+        with torch.inference_mode(), torch_threads(self.n_threads):
             for start in range(0, n, self.batch_size):
                 chunk = images[start:start + self.batch_size]
                 x = torch.from_numpy(prepare_batch(chunk, size, spec.mean, spec.std, start=start))
@@ -388,7 +392,7 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
         upto = None if self.layer == "penultimate" else self.layer
         return torch.flatten(F.adaptive_avg_pool2d(model.forward_features(x, upto), self.pool_grid), 1)
 
-    def _transform_dlib(self, images, landmarks):
+    def _transform_dlib(self, images, landmarks, bar):
         import cv2
         import dlib
 
@@ -420,6 +424,7 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
                 flipped = [np.ascontiguousarray(c[:, ::-1]) for c in chips]
                 desc = (desc + np.array(facerec.compute_face_descriptor(flipped), np.float32)) / 2
             out[start:start + len(chips)] = desc
+            bar.update(len(chips))
         return out
 
     def get_feature_names_out(self, input_features=None):

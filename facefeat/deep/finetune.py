@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
 from facefeat.deep.embedding import BACKBONE_NAMES, as_image_list, prepare_batch, resolve_device, torch_threads
 
@@ -107,8 +108,9 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         Torch device or ``"auto"``.
     n_threads : int, optional
         Torch intra-op threads during fit and predict (restored afterwards).
-    verbose : bool, default=False
-        Print the losses of each epoch.
+    progress : bool, default=False
+        Show progress bars: the frozen stages over every view, then one bar
+        per phase that advances per epoch and shows its losses.
 
     Attributes
     ----------
@@ -189,7 +191,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         "random_state": ["random_state"],
         "device": [str],
         "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "verbose": ["boolean"],
+        "progress": ["boolean"],
     }
 
     def __init__(self, backbone="mobilenet_v2", weights="imagenet", layer="penultimate", pool_grid=1, head="linear",
@@ -197,7 +199,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
                  batch_size=32, lr=1e-3, finetune_lr=1e-4, weight_decay=1e-4, augment=True, n_views=4,
                  max_shift=0.05, max_rotation=10.0, class_weight=None, validation_fraction=0.15, early_stopping=True,
                  patience=5, max_cache_mb=1024, flip_tta=False, random_state=None, device="cpu", n_threads=None,
-                 verbose=False):
+                 progress=False):
         self.backbone = backbone
         self.weights = weights
         self.layer = layer
@@ -226,7 +228,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
-        self.verbose = verbose
+        self.progress = progress
 
     # ------------------------------------------------------------------ #
 
@@ -333,7 +335,9 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         items = [(i, v) for v in range(n_views) for i in train] + [(i, 0) for i in val]
         pooled = {}
         maps = {}
-        with torch.no_grad():  # not inference_mode: the cached tensors are inputs to training
+        # not inference_mode: the cached tensors are inputs to training
+        with torch.no_grad(), tqdm(total=len(items), desc="frozen stages", unit="view", leave=False,
+                                   disable=not self.progress) as bar:
             probe = run(fast_frozen, prepared([0], [0]))
             map_mb = probe.numel() * 4 * len(items) / 2**20
             if keep_maps and map_mb > self.max_cache_mb:
@@ -347,6 +351,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
                     pooled[key] = feats[j].clone()
                     if keep_maps:
                         maps[key] = mid[j].clone()
+                bar.update(len(batch))
         del probe
         self.stage_cache_ = keep_maps
         head = self._make_head(int(feats.shape[1]), len(self.classes_)).to(device)
@@ -408,6 +413,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         use_val = self.early_stopping and len(val) > 0
         best_loss, best_epoch, stale = initial_loss, 0, 0
         best_state = [copy.deepcopy(m.state_dict()) for m in state_modules] if use_val else None
+        bar = tqdm(total=epochs, desc=f"{name} epochs", unit="epoch", leave=False, disable=not self.progress)
         for epoch in range(1, epochs + 1):
             for m in modules_to_train:
                 m.train()
@@ -436,11 +442,12 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
                     best_state = [copy.deepcopy(m.state_dict()) for m in state_modules]
                 else:
                     stale += 1
-            if self.verbose:
-                shown = f", validation {self.history_[f'{name}_val_loss'][-1]:.4f}" if use_val else ""
-                print(f"[FineTunedCNN] {name} epoch {epoch}: train loss {total / len(order):.4f}{shown}")
+            bar.set_postfix(train_loss=f"{total / len(order):.4f}",
+                            **({"val_loss": f"{val_loss:.4f}"} if use_val else {}), refresh=False)
+            bar.update()
             if use_val and stale >= self.patience:
                 break
+        bar.close()
         if use_val:
             for m, state in zip(state_modules, best_state):
                 m.load_state_dict(state)

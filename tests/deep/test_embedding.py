@@ -139,10 +139,11 @@ def test_pretrained_mobilenet_separates_expressions(data):
     assert d[same & off_diagonal].mean() < d[~same].mean()
 
 
-def test_dlib_resnet_descriptor(data):
+def test_dlib_resnet_descriptor(data, capsys):
     faces = data[0][:8]
-    est = DeepEmbedding("dlib_resnet").fit(faces)
+    est = DeepEmbedding("dlib_resnet", batch_size=4, progress=True).fit(faces)
     z = est.transform(faces)
+    assert "embedding: 100%" in capsys.readouterr().err  # dlib is slow (~9 faces/s): it shows progress too
     assert z.shape == (len(faces), 128) and est.n_features_out_ == 128
     # all synthetic faces come from one photograph: on average within dlib's 0.6 same-identity distance
     d = np.linalg.norm(z[:, None] - z[None], axis=2)

@@ -169,3 +169,13 @@ def test_imagenet_features_learn_the_training_set(data):
     faces, labels, _ = data
     clf = _fit(data, input_size=96, unfreeze=0, epochs=40, lr=3e-3, dropout=0.0, augment=False, random_state=0)
     assert (clf.predict(faces) == labels).mean() >= 0.8
+
+
+def test_progress_bars_for_the_frozen_views_and_each_phase(data, init_weights, capsys):
+    clf = _fit(data, weights=init_weights, epochs=2, random_state=0, progress=True)
+    err = capsys.readouterr().err  # tqdm redraws at most every 0.1 s: only the bars' start is certain
+    n_views = clf.n_views * len(data[0])  # no validation split: every face in every view
+    assert f"frozen stages:   0%|          | 0/{n_views}" in err
+    assert "head epochs:   0%|          | 0/2" in err and "finetune epochs:   0%|          | 0/1" in err
+    _fit(data, weights=init_weights, random_state=0)
+    assert capsys.readouterr().err == ""
