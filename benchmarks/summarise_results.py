@@ -5,8 +5,10 @@
 
 Cells are macro-F1 mean ± standard deviation over folds (a single split has no
 standard deviation), accuracy in brackets; the best macro-F1 of each data set
-is in bold. Pipelines a run skipped (weights not cached) are listed under the
-table with the reason.
+is in bold. A second table gives each pipeline's compute time: feature
+extraction plus every fold's fit and prediction, as first measured (folds
+reused from the cache keep their original timings). Pipelines a run skipped
+(weights not cached) are listed under the tables with the reason.
 """
 
 import argparse
@@ -41,6 +43,19 @@ def summary_markdown(runs):
             cell = f"{f['mean']:.3f}" + (f" ± {f['std']:.3f}" if n_folds > 1 else "")
             cell = f"**{cell}**" if abs(f["mean"] - best[d]) < 1e-12 else cell
             cells.append(f"{cell} ({acc:.3f})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "Compute time in minutes (features + fits and predictions of every fold):", "",
+              "| pipeline | " + " | ".join(runs) + " |", "|---|" + "---:|" * len(runs)]
+    for name in names:
+        cells = []
+        for res in runs.values():
+            t = res["pipelines"].get(name, {}).get("timing")
+            if t is None:
+                cells.append("–")
+                continue
+            n_folds = res["protocol"].get("n_folds", 1)
+            seconds = t["extract_seconds"] + n_folds * (t["fit_seconds_mean"] + t["predict_seconds_mean"])
+            cells.append(f"{seconds / 60:.1f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "Protocols:", ""]
     for d, res in runs.items():
