@@ -25,38 +25,41 @@ def load(folders):
     return runs
 
 
+def _table(runs, names, cell):
+    """Markdown rows of ``cell(name, run_name, run)`` per pipeline and data set ("–" where it gives None)."""
+    lines = ["| pipeline | " + " | ".join(runs) + " |", "|---|" + "---:|" * len(runs)]
+    for name in names:
+        cells = [cell(name, d, res) for d, res in runs.items()]
+        lines.append(f"| {name} | " + " | ".join("–" if c is None else c for c in cells) + " |")
+    return lines
+
+
 def summary_markdown(runs):
     names = []
     for res in runs.values():
         names += [n for n in res["pipelines"] if n not in names]
-    lines = ["| pipeline | " + " | ".join(runs) + " |", "|---|" + "---:|" * len(runs)]
     best = {d: max(e["folds"]["macro_f1"]["mean"] for e in r["pipelines"].values()) for d, r in runs.items()}
-    for name in names:
-        cells = []
-        for d, res in runs.items():
-            e = res["pipelines"].get(name)
-            if e is None:
-                cells.append("–")
-                continue
-            f, acc = e["folds"]["macro_f1"], e["folds"]["accuracy"]["mean"]
-            n_folds = res["protocol"].get("n_folds", 1)
-            cell = f"{f['mean']:.3f}" + (f" ± {f['std']:.3f}" if n_folds > 1 else "")
-            cell = f"**{cell}**" if abs(f["mean"] - best[d]) < 1e-12 else cell
-            cells.append(f"{cell} ({acc:.3f})")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "Compute time in minutes (features + fits and predictions of every fold):", "",
-              "| pipeline | " + " | ".join(runs) + " |", "|---|" + "---:|" * len(runs)]
-    for name in names:
-        cells = []
-        for res in runs.values():
-            t = res["pipelines"].get(name, {}).get("timing")
-            if t is None:
-                cells.append("–")
-                continue
-            n_folds = res["protocol"].get("n_folds", 1)
-            seconds = t["extract_seconds"] + n_folds * (t["fit_seconds_mean"] + t["predict_seconds_mean"])
-            cells.append(f"{seconds / 60:.1f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+
+    def score(name, d, res):
+        e = res["pipelines"].get(name)
+        if e is None:
+            return None
+        f, acc = e["folds"]["macro_f1"], e["folds"]["accuracy"]["mean"]
+        text = f"{f['mean']:.3f}" + (f" ± {f['std']:.3f}" if res["protocol"].get("n_folds", 1) > 1 else "")
+        text = f"**{text}**" if abs(f["mean"] - best[d]) < 1e-12 else text
+        return f"{text} ({acc:.3f})"
+
+    def minutes(name, d, res):
+        t = res["pipelines"].get(name, {}).get("timing")
+        if t is None:
+            return None
+        n_folds = res["protocol"].get("n_folds", 1)
+        seconds = t["extract_seconds"] + n_folds * (t["fit_seconds_mean"] + t["predict_seconds_mean"])
+        return f"{seconds / 60:.1f}"
+
+    lines = _table(runs, names, score)
+    lines += ["", "Compute time in minutes (features + fits and predictions of every fold):", ""]
+    lines += _table(runs, names, minutes)
     lines += ["", "Protocols:", ""]
     for d, res in runs.items():
         p, ds = res["protocol"], res["dataset"]

@@ -11,7 +11,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from facefeat.deep.embedding import BACKBONE_NAMES, as_image_list, prepare_batch, resolve_device, torch_threads
 
@@ -292,6 +291,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
 
     def _fit(self, images, y_enc, train, val, view_params, device):
         import torch
+        from tqdm.auto import tqdm
 
         from facefeat.deep.backbones import BACKBONES, build_backbone, fuse_batchnorm
 
@@ -411,6 +411,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         the last epoch and inf.
         """
         import torch
+        from tqdm.auto import tqdm
 
         train_t = torch.as_tensor(train, dtype=torch.long)
         val_t = torch.as_tensor(val, dtype=torch.long)
