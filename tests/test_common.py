@@ -30,9 +30,12 @@ CHECK_PARAMS = {"geometry": {"features": "full", "n_dims": 1}}
 IMAGE_ESTIMATORS = {n: c for n, c in FACEFEAT.items() if _is_image_estimator(c)}
 ARRAY_ESTIMATORS = [c(**CHECK_PARAMS.get(n, {})) for n, c in FACEFEAT.items() if not _is_image_estimator(c)]
 
-# Small settings so that the shared checks train a CNN in seconds
-IMAGE_PARAMS = {"finetuned_cnn": {"epochs": 1, "finetune_epochs": 1, "unfreeze": 1, "input_size": 64,
-                                  "n_views": 1, "early_stopping": False, "random_state": 0}}
+# Small settings so that the shared checks train a CNN in seconds; random CNN
+# weights, since the ImageNet ones come from a package `.[test]` does not
+# install (tests/deep checks the real weights when it is there)
+IMAGE_PARAMS = {"finetuned_cnn": {"weights": None, "epochs": 1, "finetune_epochs": 1, "unfreeze": 1,
+                                  "input_size": 64, "n_views": 1, "early_stopping": False, "random_state": 0},
+                "deep_embedding": {"weights": None}}
 
 # A value per parameter that the estimator must refuse at fit
 INVALID = {
@@ -106,7 +109,7 @@ def test_pickle_gives_identical_output(name, faces, raw_images, labels):
 
 @pytest.mark.parametrize("name", sorted(n for n in IMAGE_ESTIMATORS if hasattr(IMAGE_ESTIMATORS[n], "get_feature_names_out")))
 def test_width_equals_feature_names(name, faces):
-    est = IMAGE_ESTIMATORS[name]()
+    est = IMAGE_ESTIMATORS[name](**IMAGE_PARAMS.get(name, {}))
     out = est.fit_transform(faces)
     names = est.get_feature_names_out()
     assert out.shape == (len(faces), len(names))
