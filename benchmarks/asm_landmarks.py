@@ -4,7 +4,7 @@ On image + ``.pts`` folders (by default the 300-W training images in
 ``../shared/data/landmarks_300w_train``): the images are split into 5 folds;
 an ASM is trained on 4 and tested on the 5th, in turn, always starting from
 dlib's HOG face box. dlib's 68-point predictor
-(:func:`facefeat.align.detect_landmarks`, HOG box then an ensemble of
+(:func:`facefeat.faces.align.detect_landmarks`, HOG box then an ensemble of
 regression trees) runs on the same images. Errors follow the 300-W convention:
 mean point-to-point distance divided by the outer-eye-corner distance
 (points 36 and 45), failures are NME > 0.10.
@@ -68,7 +68,7 @@ def main(argv=None):
     from sklearn.model_selection import KFold
     from tqdm.auto import tqdm
 
-    from facefeat.align import FOUND, detect_landmarks
+    from facefeat.faces.align import FOUND, detect_landmarks
     from facefeat.shape.asm import ActiveShapeModel, ASMFitter, detect_face_box, load_landmarked_images
     from facefeat.shape.metrics import error_summary, normalized_mean_error
     from facefeat.shape.plots import plot_cumulative_error
@@ -167,7 +167,7 @@ def main(argv=None):
                       "time of the same; detection_ms_per_image: the HOG detector alone",
         },
         "methods": {m: ({"model": METHODS[m]["model"], "fitter": METHODS[m]["fitter"]} if m != "dlib"
-                        else "facefeat.align.detect_landmarks (dlib shape_predictor_68_face_landmarks)")
+                        else "facefeat.faces.align.detect_landmarks (dlib shape_predictor_68_face_landmarks)")
                     for m in methods},
         "caveat": "dlib's 68-point model was trained on the iBUG 300-W training set, which contains these "
                   "images: its numbers here are in-sample. The ASM numbers are out-of-fold.",

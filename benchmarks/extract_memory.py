@@ -1,4 +1,4 @@
-"""Memory and speed of chunked feature extraction (:func:`facefeat.extract.extract_features`).
+"""Memory and speed of chunked feature extraction (:func:`facefeat.features.extract.extract_features`).
 
 Runs the stateless prefix of a named pipeline (``lbp-linear``: FaceAligner +
 LBP; ``mobilenetv2-linear``: FaceAligner + MobileNetV2 embedding) over the
@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 from facefeat.pipelines import make_pipeline
 
-from facefeat.benchmark import _set_everywhere, _stateless_prefix
+from facefeat.evaluation.benchmark import _set_everywhere, _stateless_prefix
 from facefeat.cli import default_cache_dir
-from facefeat.datasets import load_folder
-from facefeat.extract import extract_features
+from facefeat.images.datasets import load_folder
+from facefeat.features.extract import extract_features
 
 
 class TreeRSS:

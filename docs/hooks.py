@@ -1,7 +1,7 @@
 """MkDocs hook: render the Sphinx roles of the numpydoc docstrings.
 
 The docstrings follow scikit-image's style, written for Sphinx:
-``:class:`~facefeat.batch.FaceBatch```, ``:DOI:`10.1109/...```, ``[1]_``.
+``:class:`~facefeat.faces.batch.FaceBatch```, ``:DOI:`10.1109/...```, ``[1]_``.
 mkdocstrings renders them as Markdown, where a role arrives as its name
 followed by inline code. This hook, run on each page's HTML, turns DOIs into
 links to doi.org, drops the other role names (keeping the code), shortens

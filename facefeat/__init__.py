@@ -1,50 +1,56 @@
 """facefeat: facial expression recognition with classical and CNN features.
 
+The package follows the path a face travels:
+
+=============================  ==========================================================
+:mod:`facefeat.images`         reading image files, face data sets, the synthetic demo set
+:mod:`facefeat.faces`          detection, 68 landmarks, alignment, :class:`FaceBatch`
+:mod:`facefeat.features`       LBP, HOG, Gabor, landmark geometry; chunked extraction
+:mod:`facefeat.shape`          point distribution and Active Shape Models
+:mod:`facefeat.deep`           CNN backbones, embeddings, fine-tuning
+:mod:`facefeat.classifiers`    HMM classifiers, feature-block fusion
+:mod:`facefeat.evaluation`     folds, metrics, uncertainty, audit, the benchmark runner
+:mod:`facefeat.plots`          pictures of data, features and results
+:mod:`facefeat.cli`            the ``facefeat`` command line (nothing else imports it)
+=============================  ==========================================================
+
+plus :mod:`facefeat.registry` (the components recipes may name),
+:mod:`facefeat.pipelines` (the named recipes) and :mod:`facefeat.modelfile`
+(model files written by ``facefeat fit``).
+
 Public names are resolved lazily so that ``import facefeat`` stays cheap and
 never imports dlib or torch until a component that needs them is used.
 """
 
-from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+
+import lazy_loader as _lazy
+
+from facefeat import _compat
 
 try:
     __version__ = version("facefeat")
 except PackageNotFoundError:  # running from a source tree that was not installed
     __version__ = "0.0.0"
 
-# public name -> module that defines it
-_LAZY = {
-    "FaceBatch": "facefeat.batch",
-    "FaceAligner": "facefeat.align",
-    "FaceDataset": "facefeat.datasets",
-    "load_folder": "facefeat.datasets",
-    "make_expressions": "facefeat.synthetic",
-    "read_image": "facefeat.io",
-    "read_images": "facefeat.io",
-    "LBPHistogram": "facefeat.features.lbp",
-    "HOGFeatures": "facefeat.features.hog",
-    "GaborFeatures": "facefeat.features.gabor",
-    "LandmarkGeometry": "facefeat.features.geometry",
-    "HMMClassifier": "facefeat.classifiers.hmm",
-    "NaiveHMMClassifier": "facefeat.classifiers.hmm",
-    "ASMShape": "facefeat.shape.features",
-    "ActiveShapeModel": "facefeat.shape.asm",
-    "ASMFitter": "facefeat.shape.asm",
-    "DeepEmbedding": "facefeat.deep.embedding",
-    "FineTunedCNN": "facefeat.deep.finetune",
-    "audit_dataset": "facefeat.audit",
-    "make_pipeline": "facefeat.pipelines",
-    "list_pipelines": "facefeat.pipelines",
-}
+_compat.install()
 
-__all__ = sorted(_LAZY) + ["__version__"]
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'facefeat' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+    "faces.batch": ["FaceBatch"],
+    "faces.align": ["FaceAligner"],
+    "images.datasets": ["FaceDataset", "load_folder"],
+    "images.synthetic": ["make_expressions"],
+    "images.io": ["read_image", "read_images"],
+    "features.lbp": ["LBPHistogram"],
+    "features.hog": ["HOGFeatures"],
+    "features.gabor": ["GaborFeatures"],
+    "features.geometry": ["LandmarkGeometry"],
+    "classifiers.hmm": ["HMMClassifier", "NaiveHMMClassifier"],
+    "shape.features": ["ASMShape"],
+    "shape.asm": ["ActiveShapeModel", "ASMFitter"],
+    "deep.embedding": ["DeepEmbedding"],
+    "deep.finetune": ["FineTunedCNN"],
+    "evaluation.audit": ["audit_dataset"],
+    "pipelines": ["make_pipeline", "list_pipelines"],
+})
+__all__ = [*__all__, "__version__"]

@@ -9,7 +9,7 @@ from importlib import import_module
 
 COMPONENTS = {
     # face preparation
-    "face_aligner": ("facefeat.align", "FaceAligner"),
+    "face_aligner": ("facefeat.faces.align", "FaceAligner"),
     # feature extractors
     "lbp": ("facefeat.features.lbp", "LBPHistogram"),
     "hog": ("facefeat.features.hog", "HOGFeatures"),
@@ -20,7 +20,7 @@ COMPONENTS = {
     # generic scikit-learn steps
     "standard_scaler": ("sklearn.preprocessing", "StandardScaler"),
     "pca": ("sklearn.decomposition", "PCA"),
-    "block_scaler": ("facefeat.fusion", "BlockScaler"),
+    "block_scaler": ("facefeat.classifiers.fusion", "BlockScaler"),
     # classification heads
     "logistic_regression": ("sklearn.linear_model", "LogisticRegression"),
     "linear_svm": ("sklearn.svm", "LinearSVC"),

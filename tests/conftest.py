@@ -18,7 +18,7 @@ def shared_dataset(name):
 @pytest.fixture(scope="session")
 def expressions():
     """The default synthetic expression set, made once per test session."""
-    from facefeat.synthetic import make_expressions
+    from facefeat.images.synthetic import make_expressions
 
     return make_expressions()
 
@@ -27,7 +27,7 @@ def write_face_folder(root, n_subjects=2, n_per_class=1, random_state=2):
     """The synthetic set written as ``<root>/<class>/<subject>_<i>.png``; returns root."""
     from PIL import Image
 
-    from facefeat.synthetic import make_expressions
+    from facefeat.images.synthetic import make_expressions
 
     ds = make_expressions(n_subjects=n_subjects, n_per_class=n_per_class, random_state=random_state)
     root.mkdir(parents=True, exist_ok=True)

@@ -63,16 +63,16 @@ from skimage import data as skdata
 
 from conftest import write_face_folder
 
-from facefeat.align import FaceAligner, NoFaceWarning, detect_landmarks
+from facefeat.faces.align import FaceAligner, NoFaceWarning, detect_landmarks
 from facefeat.cli import main
-from facefeat.datasets import load_folder
+from facefeat.images.datasets import load_folder
 from facefeat.deep.embedding import DeepEmbedding
 from facefeat.features._base import check_images
 from facefeat.features.gabor import GaborFeatures
 from facefeat.features.geometry import LandmarkGeometry
 from facefeat.features.hog import HOGFeatures
 from facefeat.features.lbp import LBPHistogram
-from facefeat.io import DecompressionBombError, ImageReadError, SkippedImagesWarning, read_images
+from facefeat.images.io import DecompressionBombError, ImageReadError, SkippedImagesWarning, read_images
 from facefeat.shape.features import ASMShape
 from test_io import _png_bytes
 

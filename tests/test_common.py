@@ -52,7 +52,7 @@ INVALID = {
 
 @pytest.fixture(scope="module")
 def synthetic():
-    from facefeat.synthetic import make_expressions
+    from facefeat.images.synthetic import make_expressions
 
     return make_expressions(n_subjects=1, n_per_class=1)
 
@@ -69,7 +69,7 @@ def labels(synthetic):
 
 @pytest.fixture(scope="module")
 def faces(raw_images):
-    from facefeat.align import FaceAligner
+    from facefeat.faces.align import FaceAligner
 
     return FaceAligner(size=64).fit_transform(raw_images)
 

@@ -8,7 +8,7 @@ from PIL import Image
 
 SCRIPT = Path(__file__).resolve().parents[1] / "docs" / "gallery" / "make_gallery.py"
 
-# (width, height) in pixels at 100 dpi: the figure sizes of facefeat.viz and facefeat.shape.plots
+# (width, height) in pixels at 100 dpi: the figure sizes of facefeat.plots and facefeat.shape.plots
 EXPECTED = {
     "landmarks": (420, 460),
     "lbp": (1100, 380),

@@ -78,6 +78,6 @@ def test_importing_facefeat_does_not_import_heavy_modules():
     import sys
 
     code = ("import sys, facefeat, facefeat.pipelines; "
-            "print(sorted(m for m in ('torch', 'dlib', 'cv2', 'facefeat.align') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'dlib', 'cv2', 'facefeat.faces.align') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

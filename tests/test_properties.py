@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from facefeat.align import FaceAligner, NoFaceWarning, detect_landmarks
+from facefeat.faces.align import FaceAligner, NoFaceWarning, detect_landmarks
 from facefeat.features._base import check_images
 from facefeat.features.hog import HOGFeatures
 from facefeat.features.lbp import LBPHistogram
-from facefeat.io import ImageReadError, SkippedImagesWarning, read_images
+from facefeat.images.io import ImageReadError, SkippedImagesWarning, read_images
 from test_io import _png_bytes
 
 _settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

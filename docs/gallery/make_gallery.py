@@ -1,7 +1,7 @@
 """Draw the pictures of the documentation's feature gallery.
 
 Every face is public domain: ``skimage.data.astronaut()`` (NASA) and the
-synthetic expressions that :func:`facefeat.synthetic.make_expressions` warps
+synthetic expressions that :func:`facefeat.images.synthetic.make_expressions` warps
 from it. No picture of a research data set may ever be drawn here.
 
 Usage::
@@ -27,13 +27,13 @@ SHOWN_CLASS = "surprise"
 
 
 def _dataset():
-    from facefeat.synthetic import make_expressions
+    from facefeat.images.synthetic import make_expressions
 
     return make_expressions(n_subjects=3, n_per_class=2, random_state=0)
 
 
 def _aligned(dataset):
-    from facefeat.align import FaceAligner
+    from facefeat.faces.align import FaceAligner
 
     return FaceAligner(size=96).fit_transform(dataset.images)
 
@@ -76,7 +76,7 @@ def draw(out, dpi=100):
     """
     from sklearn.metrics import confusion_matrix
 
-    from facefeat import viz
+    from facefeat import plots as viz
     from facefeat.features.lbp import LBPHistogram
 
     out = Path(out)

@@ -1,0 +1,65 @@
+"""What the steps of a pipeline learn: the stateless prefix shared by every fold, and nested parameters.
+
+Used by the benchmark (features of the stateless steps are computed once for
+all folds) and by chunked extraction (only stateless steps can run chunk by
+chunk).
+"""
+
+
+def requires_fit(est):
+    """Whether an estimator learns from the data (a union learns if any of its parts does).
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import FunctionTransformer, StandardScaler
+    >>> requires_fit(StandardScaler()), requires_fit(FunctionTransformer())
+    (True, False)
+    """
+    from sklearn.pipeline import FeatureUnion
+
+    if isinstance(est, FeatureUnion):  # a union of stateless extractors is stateless
+        return any(requires_fit(t) for _, t in est.transformer_list if t not in ("drop", "passthrough"))
+    return est.__sklearn_tags__().requires_fit
+
+
+def stateless_prefix(pipe):
+    """Number of leading steps that learn nothing from the data.
+
+    Those steps (face alignment, texture extractors) give the same output for
+    an image whatever the training fold, so the benchmark applies them to the
+    whole data set once instead of once per fold.
+
+    Examples
+    --------
+    >>> from facefeat.pipelines import make_pipeline
+    >>> pipe = make_pipeline("lbp-linear")
+    >>> [name for name, _ in pipe.steps[:stateless_prefix(pipe)]]
+    ['align', 'lbp']
+    """
+    k = 0
+    for _, est in pipe.steps[:-1]:
+        if requires_fit(est):
+            break
+        k += 1
+    return k
+
+
+def set_everywhere(pipe, name, value):
+    """Set parameter ``name`` of every step, nested ones (unions, votes) included.
+
+    Examples
+    --------
+    >>> from facefeat.pipelines import make_pipeline
+    >>> pipe = make_pipeline("fusion-lbp-geometry-linear")
+    >>> set_everywhere(pipe, "progress", False)
+    >>> sorted(k for k, v in pipe.get_params().items() if k.endswith("__progress") and v is False)[:1]
+    ['align__progress']
+    """
+    params = pipe.get_params(deep=True)
+    pipe.set_params(**{
+        key: value
+        for key in params
+        if key.endswith("__" + name)
+        # LogisticRegression's n_jobs does nothing since scikit-learn 1.8 and warns when set
+        and not (name == "n_jobs" and type(params[key.rsplit("__", 1)[0]]).__name__ == "LogisticRegression")
+    })

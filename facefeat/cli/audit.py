@@ -1,0 +1,93 @@
+"""``facefeat audit``: duplicates, split leaks, label conflicts and thin classes of a data set."""
+
+from pathlib import Path
+
+from facefeat.cli.console import load_dataset, subjects_option
+from facefeat.evaluation.audit import (
+    MIN_CLASS_COUNT,
+    MIN_SUBJECT_IMAGES,
+    NEAR_THRESHOLD,
+    PHASH_BITS,
+    audit_dataset,
+)
+from facefeat.evaluation.report import atomic_write
+
+
+def add_audit_parser(subparsers):
+    """Register ``facefeat audit DATA_DIR [--out DIR] [--near] ...``.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        From ``parser.add_subparsers()``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``audit`` sub-parser (its ``func`` default runs the audit and
+        returns the exit code 0).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> sub = add_audit_parser(parser.add_subparsers())
+    >>> sub.prog
+    'facefeat audit'
+    >>> args = parser.parse_args(["audit", "faces/", "--near", "--near-threshold", "6"])
+    >>> args.data_dir, args.out, args.near, args.near_threshold, args.subjects
+    ('faces/', 'facefeat-audit', True, 6, 'auto')
+    >>> args.func.__name__
+    'cmd_audit'
+    """
+    p = subparsers.add_parser("audit", help="check a data set for duplicates, split leaks, label conflicts "
+                              "and thin classes")
+    p.add_argument("data_dir", help="<dir>/<class>/<image>")
+    p.add_argument("--out", default="facefeat-audit",
+                   help="output folder for audit.json and audit.md (default ./facefeat-audit)")
+    p.add_argument("--near", action="store_true",
+                   help="also find near duplicates (perceptual hash: re-encoded, brightened, noisy or "
+                        "re-cropped copies)")
+    p.add_argument("--near-threshold", type=int, default=NEAR_THRESHOLD, metavar="BITS",
+                   help=f"pHash Hamming distance for --near, out of {PHASH_BITS} bits (default {NEAR_THRESHOLD})")
+    p.add_argument("--min-class-count", type=int, default=MIN_CLASS_COUNT, metavar="N",
+                   help=f"report classes with fewer images (default {MIN_CLASS_COUNT})")
+    p.add_argument("--min-subject-images", type=int, default=MIN_SUBJECT_IMAGES, metavar="N",
+                   help=f"report subjects with fewer images (default {MIN_SUBJECT_IMAGES})")
+    subjects_option(p)
+    p.add_argument("--n-jobs", type=int, default=1, help="processes decoding images (default 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_audit)
+    return p
+
+
+def cmd_audit(args):
+    """Run ``facefeat audit`` (see :func:`add_audit_parser`); writes ``audit.json`` and ``audit.md``.
+
+    Examples
+    --------
+    >>> import contextlib, io, os, tempfile
+    >>> from facefeat.cli import main
+    >>> from facefeat.images.synthetic import make_expressions
+    >>> from PIL import Image
+    >>> root = tempfile.mkdtemp()
+    >>> ds = make_expressions(n_subjects=1, n_per_class=1, classes=["fear", "happiness"])
+    >>> for k, (img, label) in enumerate(zip(ds.images, ds.labels)):
+    ...     os.makedirs(os.path.join(root, label), exist_ok=True)
+    ...     Image.fromarray(img).save(os.path.join(root, label, f"{k}.png"))
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     code = main(["audit", root, "--out", os.path.join(root, "audit"), "--quiet"])
+    >>> code, sorted(os.listdir(os.path.join(root, "audit")))
+    (0, ['audit.json', 'audit.md'])
+    """
+    dataset = load_dataset(args.data_dir, args)
+    report = audit_dataset(dataset, near=args.near, near_threshold=args.near_threshold,
+                           min_class_count=args.min_class_count, min_subject_images=args.min_subject_images,
+                           n_jobs=args.n_jobs, progress=not args.quiet)
+    print(report.describe())
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / "audit.json", report.to_json())
+    atomic_write(out / "audit.md", report.to_markdown())
+    print(f"report in {out}/ (audit.md, audit.json with every duplicate group and its files)")
+    return 0

@@ -1,0 +1,84 @@
+"""``facefeat fit``: fit a named pipeline on a data set and save the model."""
+
+import sys
+
+import numpy as np
+
+from facefeat.cli.benchmark import data_options
+from facefeat.cli.console import default_cache_dir, load_dataset
+
+
+def add_fit_parser(subparsers):
+    """Register ``facefeat fit DATA_DIR --pipeline NAME --out MODEL`` on an argparse sub-parser set.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="facefeat")
+    >>> add_fit_parser(parser.add_subparsers()).prog
+    'facefeat fit'
+    """
+    p = subparsers.add_parser("fit", help="fit a pipeline on a data set and save the model")
+    p.add_argument("data_dir")
+    p.add_argument("--pipeline", required=True)
+    p.add_argument("--out", required=True, help="model file to write: a ZIP with manifest.json (versions, classes, "
+                   "SHA-256) and the joblib-pickled pipeline")
+    p.add_argument("--all", action="store_true", help="use every image, not only the 'train' split")
+    data_options(p)
+    p.set_defaults(func=cmd_fit)
+    return p
+
+
+def cmd_fit(args):
+    """``facefeat fit DATA_DIR --pipeline NAME --out MODEL``: fit a pipeline and save it.
+
+    Trains on the data set's ``train`` split when it has one (every image
+    with ``--all``) and writes the model with
+    :func:`facefeat.modelfile.save_model`. Images that cannot be read are
+    left out and named on stderr.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The options of ``facefeat fit`` (see :func:`add_fit_parser`).
+
+    Returns
+    -------
+    int
+        0.
+
+    Examples
+    --------
+    >>> from facefeat.cli import build_parser
+    >>> from facefeat.cli.fit import cmd_fit
+    >>> args = build_parser().parse_args(["fit", "faces/", "--pipeline", "lbp-linear", "--out", "lbp.model"])
+    >>> args.func is cmd_fit, args.data_dir, args.pipeline, args.out, args.all
+    (True, 'faces/', 'lbp-linear', 'lbp.model', False)
+    """
+    from facefeat.images.io import display_path
+    from facefeat.modelfile import save_model
+    from facefeat.pipelines import make_pipeline
+
+    dataset = load_dataset(args.data_dir, args)
+    if dataset.split is not None and not args.all:
+        dataset = dataset.subset(np.flatnonzero(dataset.split == "train"))
+        print(f"training on the 'train' split ({len(dataset)} images); --all uses every image")
+    n_listed = len(dataset.skipped)
+    images, dataset = dataset.read_images(on_error="skip", progress=not args.quiet)
+    pipe = make_pipeline(args.pipeline)
+    for step, est in pipe.steps:
+        params = est.get_params(deep=False)
+        if "random_state" in params:
+            est.set_params(random_state=args.seed)
+        if "memory" in params and not args.no_cache:
+            est.set_params(memory=str(default_cache_dir()))
+    pipe.fit(images, dataset.labels)
+    save_model(args.out, pipe, pipeline_name=args.pipeline, classes=[str(c) for c in pipe.classes_],
+               n_train=len(dataset))
+    print(f"fitted {args.pipeline} on {len(dataset)} images of {dataset.name}; model written to {args.out}")
+    unused = dataset.skipped[n_listed:]  # files that could not be read or were too small
+    if unused:
+        shown = "; ".join(f"{display_path(p)}: {why}" for p, why in unused[:10])
+        more = f"; and {len(unused) - 10} more" if len(unused) > 10 else ""
+        print(f"left out {len(unused)} images: {shown}{more}", file=sys.stderr)
+    return 0

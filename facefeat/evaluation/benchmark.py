@@ -1,0 +1,397 @@
+"""Compare named pipelines on one data set, subject-independently."""
+
+import inspect
+import os
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import joblib
+from joblib import Parallel, delayed
+from sklearn.base import clone
+
+from facefeat._steps import set_everywhere, stateless_prefix
+from facefeat.evaluation.folds import make_folds
+from facefeat.evaluation.metrics import classification_metrics, summarise_folds
+from facefeat.evaluation.report import results_markdown, write_outputs  # noqa: F401 (results_markdown: public here)
+
+DEFAULT_PIPELINES = ("lbp-linear", "lbp-rf", "hog-linear", "hog-rf")
+
+# Named sets of pipelines for ``facefeat benchmark --suite``. "seed" is the
+# comparison that motivated facefeat (ResNet18 + linear head, EfficientNet-B0
+# + MLP, InceptionV3 and MobileNetV2 fine-tuned, LBP + random forest, a
+# PCA + GaussianHMM clusterer) beside facefeat's handcrafted, shape, proper
+# HMM and fusion pipelines. None means every built-in pipeline.
+SUITES = {
+    "default": DEFAULT_PIPELINES,
+    "seed": (
+        # the seed's systems (the first three only when their weights are cached)
+        "resnet18-linear", "efficientnet-b0-mlp", "inceptionv3-finetune", "mobilenetv2-finetune",
+        "lbp-rf", "hmm-naive",
+        # facefeat's offline deep pipelines
+        "efficientnet-lite0-finetune", "mobilenetv2-linear", "mobilenetv2-mlp", "efficientnet-lite0-linear",
+        "dlib-resnet-linear",
+        # handcrafted, shape, the proper HMM and fusion
+        "lbp-linear", "hog-linear", "gabor-linear", "geometry-linear", "asm-linear", "lbp-hmm",
+        "fusion-lbp-geometry-linear", "fusion-lbp-hog-geometry-vote", "fusion-handcrafted-deep-linear",
+    ),
+    "all": None,
+}
+
+
+def suite_pipelines(suite):
+    """The pipeline names of a suite of :data:`SUITES`.
+
+    Examples
+    --------
+    >>> suite_pipelines("default")
+    ['lbp-linear', 'lbp-rf', 'hog-linear', 'hog-rf']
+    """
+    from facefeat.pipelines import list_pipelines
+
+    if suite not in SUITES:
+        raise ValueError(f"unknown suite {suite!r}; known: {', '.join(SUITES)}")
+    return list(SUITES[suite] or list_pipelines())
+
+
+def missing_weights(pipe):
+    """Why a pipeline cannot run without downloading weights, or None if it can.
+
+    Looks at every step with a ``backbone`` and ``weights="imagenet"``
+    (DeepEmbedding, FineTunedCNN): weights that are neither in an installed
+    package nor in the cache (see :func:`facefeat.deep.weights.weights_path`).
+
+    Parameters
+    ----------
+    pipe : sklearn.pipeline.Pipeline
+        A pipeline, e.g. from :func:`facefeat.pipelines.make_pipeline`.
+
+    Returns
+    -------
+    str or None
+        The :class:`~facefeat.deep.weights.WeightsNotFoundError` message of
+        the first missing weight file (which file to fetch, from where, and
+        where to put it), or None when nothing needs downloading.
+
+    Examples
+    --------
+    Hand-crafted pipelines need no weights:
+
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from facefeat.evaluation.benchmark import missing_weights
+    >>> from facefeat.pipelines import make_pipeline
+    >>> print(missing_weights(make_pipeline("lbp-linear")))
+    None
+
+    ResNet-18's weights are downloaded on first use; with an empty cache
+    they are missing:
+
+    >>> empty = tempfile.mkdtemp()
+    >>> with mock.patch.dict(os.environ, {"FACEFEAT_CACHE": empty, "TORCH_HOME": empty}):
+    ...     why = missing_weights(make_pipeline("resnet18-linear"))
+    >>> why.split(" and ")[0]
+    "weights 'resnet18-f37072fd.pth' not found"
+    """
+    from facefeat.deep.weights import WEIGHTS, WeightsNotFoundError, weights_path
+
+    params = pipe.get_params(deep=True)
+    for key, backbone in params.items():
+        if not key.endswith("__backbone") or backbone not in WEIGHTS:
+            continue
+        if params.get(key[: -len("backbone")] + "weights") != "imagenet":
+            continue
+        try:
+            weights_path(backbone, download=False)
+        except WeightsNotFoundError as exc:
+            return str(exc)
+    return None
+
+
+def _take(X, idx):
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, list):
+        return [X[i] for i in idx]
+    return X[idx]
+
+
+def _accepts_groups(pipe):
+    return "groups" in inspect.signature(pipe.steps[-1][1].fit).parameters
+
+
+def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None):
+    """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache).
+
+    With ``cache_file``, a finished fold is stored there (atomically) and an
+    interrupted benchmark rerun with the same data and settings reuses it.
+    """
+    if cache_file is not None and cache_file.is_file():
+        try:
+            return (*joblib.load(cache_file), True)
+        except Exception:  # a file from another version or a damaged disk: recompute
+            pass
+    out = _fit_predict_now(rest, X, y, train, test, groups)
+    if cache_file is not None:
+        _atomic_dump(out, cache_file)
+    return (*out, False)
+
+
+def _atomic_dump(obj, path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    joblib.dump(obj, tmp)
+    os.replace(tmp, path)
+
+
+# parameters that change how a run looks, not what it computes
+_NOT_IN_KEY = ("progress", "verbose", "n_jobs", "memory", "n_threads")
+
+
+def _params_key(est):
+    """A hash of what an estimator computes: its class and nested parameters, display settings left out."""
+    def plain(v):  # nested estimators appear by class; their parameters are listed separately
+        if hasattr(v, "get_params"):
+            return type(v).__name__
+        return tuple(plain(x) for x in v) if isinstance(v, (list, tuple)) else v
+
+    params = est.get_params(deep=True)
+    return joblib.hash((type(est).__name__, sorted(
+        (k, plain(v)) for k, v in params.items() if k.rsplit("__", 1)[-1] not in _NOT_IN_KEY)))
+
+
+def _extract(prefix, X, memo_file=None):
+    """(output, seconds) of the last step of a stateless prefix applied to the previous step's output ``X``.
+
+    Feature matrices are kept in ``memo_file``; aligned faces are not (the
+    aligner has its own detection cache, and they are big).
+    """
+    if memo_file is not None and memo_file.is_file():
+        try:
+            return joblib.load(memo_file)
+        except Exception:
+            pass
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="no face detected")
+        out = clone(prefix.steps[-1][1]).fit_transform(X)
+    result = (out, time.perf_counter() - t0)
+    if memo_file is not None and not hasattr(out, "face_found"):
+        _atomic_dump(result, memo_file)
+    return result
+
+
+def _fit_predict_now(rest, X, y, train, test, groups):
+    model = clone(rest)
+    # a head that holds out validation data (FineTunedCNN's early stopping) keeps subjects apart with groups
+    fit_params = {} if groups is None or not _accepts_groups(model) else {
+        f"{model.steps[-1][0]}__groups": groups[train]}
+    t0 = time.perf_counter()
+    model.fit(_take(X, train), y[train], **fit_params)
+    t1 = time.perf_counter()
+    pred = model.predict(_take(X, test))
+    t2 = time.perf_counter()
+    return pred, t1 - t0, t2 - t1
+
+
+def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10, n_jobs=1, seed=0,
+                  cache_dir=None, out_dir=None, progress=True, dedupe="group", n_boot=1000, skip_uncached=False):
+    """Cross-validate pipelines on a data set and collect a paper's metrics.
+
+    Parameters
+    ----------
+    dataset : FaceDataset
+    pipelines : sequence of str
+        Names from :func:`facefeat.pipelines.list_pipelines` or recipe paths.
+    cv : {"auto", "kfold", "loso", "split"}
+        See :func:`facefeat.evaluation.make_folds`.
+    n_folds : int
+    n_jobs : int
+        Folds run in parallel; with a single fold the estimators' own
+        ``n_jobs`` get it instead.
+    seed : int
+        ``random_state`` of the folds and of every step that has one.
+    cache_dir : str, optional
+        On-disk cache of face detections (see ``FaceAligner(memory=...)``).
+    out_dir : str, optional
+        Where to write ``results.json``, ``results.md``, ``audit.json``,
+        ``audit.md`` and the plots.
+    progress : bool
+    dedupe : {"group", "drop", "off"}, default="group"
+        What to do with pixel-identical images (see
+        :func:`facefeat.evaluation.audit.dedupe_plan`): keep each duplicate group in one
+        fold, keep one image per group, or nothing. Groups with conflicting
+        labels are removed, and with a fixed split training copies of test
+        images are removed, unless ``"off"``.
+    n_boot : int, default=1000
+        Bootstrap resamples for the confidence intervals and the paired
+        comparisons (clustered by subject when there are subject ids).
+    skip_uncached : bool, default=False
+        Skip (and list in ``results["skipped_pipelines"]`` with the reason)
+        the pipelines whose pretrained weights would have to be downloaded;
+        otherwise they download them on first use.
+
+    Returns
+    -------
+    dict
+        The content of ``results.json``: ``dataset``, ``protocol``,
+        ``audit``, ``classes``, ``pipelines`` (per pipeline: ``folds``, the
+        mean and std over folds of :func:`~facefeat.evaluation.summarise_folds`;
+        ``pooled``, the metrics of all test predictions; ``pooled_ci``;
+        ``timing``), ``skipped_pipelines``, ``comparisons`` (the best
+        pipeline against each other one) and ``wall_seconds``.
+
+    See Also
+    --------
+    facefeat.evaluation.make_folds : the cross-validation protocols.
+    write_outputs : the files written with ``out_dir``.
+
+    Examples
+    --------
+    A recipe of our own (HOG of the whole image, no face alignment) on six
+    synthetic faces of three subjects:
+
+    >>> import os, tempfile
+    >>> from facefeat.evaluation.benchmark import run_benchmark
+    >>> from facefeat.images.synthetic import make_expressions
+    >>> ds = make_expressions(n_subjects=3, n_per_class=1, classes=["happiness", "surprise"])
+    >>> recipe = os.path.join(tempfile.mkdtemp(), "hog-lr.toml")
+    >>> with open(recipe, "w") as fh:
+    ...     _ = fh.write('description = "HOG + logistic regression"\\n'
+    ...                  '[[steps]]\\nname = "hog"\\nuse = "hog"\\n'
+    ...                  '[[steps]]\\nname = "clf"\\nuse = "logistic_regression"\\n')
+    >>> results = run_benchmark(ds, [recipe], progress=False, n_boot=20)
+    >>> results["protocol"]["description"], results["classes"]
+    ('leave-one-subject-out over 3 subjects', ['happiness', 'surprise'])
+    >>> entry = results["pipelines"]["hog-lr"]
+    >>> entry["steps"], sorted(entry["folds"]["macro_f1"])
+    (['hog', 'clf'], ['mean', 'std'])
+    >>> len(entry["pooled"]["confusion_matrix"])  # (n_classes, n_classes)
+    2
+    """
+    from tqdm.auto import tqdm
+
+    from facefeat.evaluation.audit import audit_dataset, dedupe_plan
+    from facefeat.pipelines import load_recipe, make_pipeline
+    from facefeat.evaluation.uncertainty import bootstrap_ci, paired_comparison
+
+    recipes = [load_recipe(p) for p in pipelines]
+    names = [r["name"] for r in recipes]  # a recipe file is reported under its file name's stem
+    if len(set(names)) < len(names):
+        raise ValueError(f"pipeline names must be unique, got {', '.join(names)}")
+    built = {r["name"]: make_pipeline(p) for r, p in zip(recipes, pipelines)}
+    descriptions = {r["name"]: r["description"] for r in recipes}
+    skipped = {}
+    if skip_uncached:
+        skipped = {name: why for name, pipe in built.items() if (why := missing_weights(pipe))}
+        built = {name: pipe for name, pipe in built.items() if name not in skipped}
+    if not built:
+        raise ValueError("no pipeline to run: " + "; ".join(f"{n}: {why}" for n, why in skipped.items()))
+    t_start = time.perf_counter()
+    images, dataset = dataset.read_images(on_error="skip", progress=progress)
+    audit = audit_dataset(dataset, images=images)  # exact duplicates of the decoded pixels: ~1 s for FER2013
+    split = dataset.split
+    split_protocol = cv == "split" or (cv == "auto" and split is not None and {"train", "test"} <= set(split.tolist()))
+    keep, fold_groups, dedupe_note = dedupe_plan(dataset, audit, mode=dedupe, split_protocol=split_protocol)
+    if len(keep) < len(dataset):
+        images = [images[i] for i in keep]
+        dataset = dataset.subset(keep)
+    y = dataset.labels
+    classes = dataset.classes
+    protocol, folds = make_folds(dataset, cv=cv, n_folds=n_folds, random_state=seed, groups=fold_groups)
+    used = np.unique(np.concatenate([np.concatenate([tr, te]) for tr, te in folds]))
+    results = {
+        "dataset": {**dataset.summary(), "root": dataset.root,
+                    "skipped": [{"path": p, "reason": r} for p, r in dataset.skipped]},
+        "protocol": {**protocol, "seed": seed, "n_images_used": int(len(used)), "dedupe": dedupe_note},
+        "audit": {**audit.summary, "params": audit.params},
+        "classes": classes,
+        "pipelines": {},
+    }
+    # bootstrap clusters: the fold groups (subjects merged with duplicate groups), pooled like the predictions
+    pooled_groups = None if fold_groups is None else np.concatenate([fold_groups[te] for _, te in folds])
+    pooled_preds = {}
+    results["skipped_pipelines"] = [{"name": n, "reason": why} for n, why in skipped.items()]
+    for name, pipe in built.items():
+        set_everywhere(pipe, "random_state", seed)
+        if cache_dir is not None:
+            set_everywhere(pipe, "memory", str(cache_dir))
+        set_everywhere(pipe, "progress", progress)
+        if len(folds) == 1:
+            set_everywhere(pipe, "n_jobs", n_jobs)
+    memo = {}  # output of shared stateless prefixes (all pipelines share the aligner)
+    # finished folds and extracted features are kept on disk, so an interrupted run resumes where it stopped
+    run_cache = None
+    if cache_dir is not None:
+        run_cache = Path(cache_dir) / "benchmark" / joblib.hash((y, images, folds,
+                                                                 None if fold_groups is None else fold_groups))
+    bar = tqdm(total=len(built) * len(folds), desc="benchmark", unit="fold", disable=not progress)
+    for name, pipe in built.items():
+        bar.set_postfix_str(name)
+        t_pipe = time.perf_counter()
+        k = stateless_prefix(pipe)
+        X, extract_seconds, found = images, 0.0, None
+        for j in range(1, k + 1):
+            key = _params_key(pipe[:j])
+            if key not in memo:
+                memo[key] = _extract(pipe[:j], X, memo_file=None if run_cache is None else
+                                     run_cache / f"features-{key}.joblib")
+            X, seconds = memo[key]
+            extract_seconds += seconds
+            if hasattr(X, "face_found"):
+                found = X.face_found
+        rest = pipe[k:]
+        fold_jobs = 1 if len(folds) == 1 else n_jobs
+        outputs = []
+        for out in Parallel(n_jobs=fold_jobs, return_as="generator")(
+            delayed(_fit_predict)(rest, X, y, tr, te, fold_groups,
+                                  None if run_cache is None else run_cache / f"fold{i}-{_params_key(pipe)}.joblib")
+            for i, (tr, te) in enumerate(folds)
+        ):
+            outputs.append(out)
+            bar.update(1)
+        pooled_true = np.concatenate([y[te] for _, te in folds])
+        pooled_pred = np.concatenate([o[0] for o in outputs])
+        pooled_preds[name] = pooled_pred
+        fold_metrics = [classification_metrics(y[te], o[0], classes) for (_, te), o in zip(folds, outputs)]
+        fit_s = float(np.mean([o[1] for o in outputs]))
+        predict_s = float(np.mean([o[2] for o in outputs]))
+        n_test = float(np.mean([len(te) for _, te in folds]))
+        per_image_extract = extract_seconds / len(y)
+        entry = {
+            "description": descriptions[name],
+            "steps": [s for s, _ in pipe.steps],
+            "folds": summarise_folds(fold_metrics),
+            "pooled": classification_metrics(pooled_true, pooled_pred, classes),
+            "pooled_ci": bootstrap_ci(pooled_true, pooled_pred, classes, groups=pooled_groups, n_boot=n_boot,
+                                      random_state=seed),
+            "timing": {
+                "extract_seconds": extract_seconds,
+                "fit_seconds_mean": fit_s,
+                "predict_seconds_mean": predict_s,
+                # end-to-end inference: feature extraction of a test image plus the head's prediction
+                "images_per_second": n_test / (predict_s + per_image_extract * n_test),
+                "folds_from_cache": int(sum(o[3] for o in outputs)),
+                # this pipeline's share of the run: its own extraction and folds (steps shared with an
+                # earlier pipeline, such as the aligner, are counted once, for the first one)
+                "wall_seconds": time.perf_counter() - t_pipe,
+            },
+        }
+        if found is not None:
+            missed = [dataset.paths[i] if dataset.paths else f"image[{i}]" for i in np.flatnonzero(~found)]
+            entry["faces_not_found"] = {"count": len(missed), "files": missed}
+        results["pipelines"][name] = entry
+    bar.close()
+    # the best pipeline (pooled macro-F1) against each other one, on the same test items
+    pipes = results["pipelines"]
+    best = max(pipes, key=lambda n: pipes[n]["pooled"]["macro_f1"])
+    results["comparisons"] = [
+        {"a": best, "b": other, **paired_comparison(pooled_true, pooled_preds[best], pooled_preds[other], classes,
+                                                   groups=pooled_groups, n_boot=n_boot, random_state=seed)}
+        for other in pipes if other != best
+    ]
+    results["wall_seconds"] = time.perf_counter() - t_start
+    if out_dir is not None:
+        write_outputs(results, dataset, out_dir, audit=audit)
+    return results

@@ -1,0 +1,143 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from conftest import write_face_folder
+
+from facefeat.cli import main
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """The synthetic set written as <class>/<subject>_<n>.png files."""
+    return write_face_folder(tmp_path_factory.mktemp("faces"), n_subjects=3, n_per_class=2)
+
+
+@pytest.fixture(scope="module")
+def model(folder, tmp_path_factory):
+    path = tmp_path_factory.mktemp("model") / "model.joblib"
+    assert main(["fit", str(folder), "--pipeline", "lbp-linear", "--out", str(path),
+                 "--subjects", r"^(synth\d+)_", "--quiet", "--no-cache"]) == 0
+    return path
+
+
+def test_pipelines_command(capsys):
+    assert main(["pipelines"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines == sorted(lines)
+    assert any(line.startswith("hog-linear ") and "HOG" in line for line in lines) and "lbp-rf" in out
+
+
+def test_benchmark_on_a_folder(folder, tmp_path, capsys):
+    out = tmp_path / "res"
+    code = main(["benchmark", str(folder), "--pipelines", "lbp-linear", "--subjects", r"^(synth\d+)_",
+                 "--out", str(out), "--quiet", "--no-cache"])
+    assert code == 0
+    res = json.loads((out / "results.json").read_text())
+    assert res["protocol"]["name"] == "loso" and res["dataset"]["n_subjects"] == 3
+    assert "lbp-linear" in capsys.readouterr().out
+
+
+def test_benchmark_without_data_explains_itself(tmp_path, capsys, monkeypatch):
+    import facefeat.images.synthetic
+
+    real = facefeat.images.synthetic.make_expressions
+    monkeypatch.setattr(facefeat.images.synthetic, "make_expressions",
+                        lambda random_state: real(n_subjects=2, n_per_class=1, random_state=random_state))
+    assert main(["benchmark", "--pipelines", "hog-linear", "--out", str(tmp_path), "--quiet", "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert "No DATA_DIR given" in out and "facefeat benchmark path/to/faces" in out
+    assert (tmp_path / "results.md").exists()
+
+
+def test_benchmark_bad_folder_is_a_clear_error(tmp_path, capsys):
+    assert main(["benchmark", str(tmp_path / "nope"), "--quiet"]) == 2
+    assert "dataset folder not found" in capsys.readouterr().err
+
+
+def test_predict_jsonl_with_an_unreadable_file(folder, model, tmp_path, capsys):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    good = sorted((folder / "happiness").iterdir())[0]
+    assert main(["predict", str(model), str(good), str(bad)]) == 0
+    captured = capsys.readouterr()
+    records = [json.loads(line) for line in captured.out.splitlines()]
+    assert records[0]["path"] == str(good) and records[0]["face_found"] is True
+    assert set(records[0]) == {"path", "label", "proba", "face_found"}
+    assert sum(records[0]["proba"].values()) == pytest.approx(1, abs=1e-4)
+    assert records[0]["label"] == max(records[0]["proba"], key=records[0]["proba"].get)
+    assert records[1]["path"] == str(bad) and "broken.png" in records[1]["error"]
+    assert "1 of 2 files could not be read" in captured.err
+    assert main(["predict", str(model), str(bad), "--on-error", "raise"]) == 2
+    assert "broken.png" in capsys.readouterr().err
+
+
+def test_predict_folder_as_csv(folder, model, tmp_path):
+    out = tmp_path / "pred.csv"
+    assert main(["predict", str(model), str(folder), "--format", "csv", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 3 * 7 * 2
+    truth = [r["path"].split("/")[-2] for r in rows]
+    # the model saw these very images: it should get nearly all right
+    assert np.mean([r["label"] == t for r, t in zip(rows, truth)]) > 0.9
+
+
+def test_predict_refuses_a_foreign_file(tmp_path, capsys):
+    import joblib
+
+    path = tmp_path / "other.joblib"
+    joblib.dump({"weights": [1, 2]}, path)
+    assert main(["predict", str(path), str(tmp_path)]) == 2
+    assert "not a facefeat model" in capsys.readouterr().err
+
+
+def test_interrupted_benchmark_resumes_from_its_cache(folder, tmp_path, monkeypatch):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    args = ["benchmark", str(folder), "--pipelines", "lbp-linear,hog-rf,gabor-rf", "--subjects", r"^(synth\d+)_",
+            "--out", str(out), "--quiet"]
+    env = {**os.environ, "FACEFEAT_CACHE": str(cache)}
+    proc = subprocess.Popen([sys.executable, "-m", "facefeat.cli", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not list(cache.glob("benchmark/*/fold*.joblib")) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C in the middle of the run
+    proc.wait(timeout=60)
+    assert proc.returncode != 0, "the run finished before it could be interrupted"
+    assert not (out / "results.json").exists()  # nothing half-written
+    finished = len(list(cache.glob("benchmark/*/fold*.joblib")))
+    assert finished >= 1
+
+    monkeypatch.setenv("FACEFEAT_CACHE", str(cache))
+    assert main(args) == 0
+    resumed = json.loads((out / "results.json").read_text())
+    reused = sum(e["timing"]["folds_from_cache"] for e in resumed["pipelines"].values())
+    assert reused == finished
+    assert main(args[:-3] + ["--out", str(tmp_path / "fresh"), "--no-cache", "--quiet"]) == 0
+    fresh = json.loads((tmp_path / "fresh" / "results.json").read_text())
+    for name, e in fresh["pipelines"].items():
+        assert resumed["pipelines"][name]["pooled"] == e["pooled"]
+
+
+def test_same_seed_gives_identical_results_json(folder, tmp_path):
+    def metrics(out):
+        res = json.loads((out / "results.json").read_text())
+        for e in res["pipelines"].values():
+            del e["timing"]  # wall-clock figures are the only thing allowed to change
+        del res["wall_seconds"]
+        return res
+
+    args = ["benchmark", str(folder), "--pipelines", "lbp-rf", "--subjects", r"^(synth\d+)_", "--seed", "7",
+            "--no-cache", "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    assert metrics(tmp_path / "a") == metrics(tmp_path / "b")

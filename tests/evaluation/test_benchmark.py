@@ -1,0 +1,101 @@
+import json
+
+import numpy as np
+import pytest
+
+from facefeat.evaluation.benchmark import results_markdown, run_benchmark
+from facefeat.images.synthetic import make_expressions
+
+
+@pytest.fixture(scope="module")
+def small():
+    return make_expressions(n_subjects=3, n_per_class=2, random_state=1)
+
+
+@pytest.fixture(scope="module")
+def results(small, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    res = run_benchmark(small, ["lbp-linear", "hog-rf"], out_dir=out, progress=False, seed=3)
+    return res, out
+
+
+def test_results_content(results, small):
+    res, _ = results
+    assert res["protocol"]["name"] == "loso" and res["protocol"]["n_folds"] == 3
+    assert res["dataset"]["n_images"] == len(small) and res["classes"] == small.classes
+    for name in ("lbp-linear", "hog-rf"):
+        e = res["pipelines"][name]
+        for key in ("accuracy", "balanced_accuracy", "macro_f1", "micro_f1"):
+            assert 0 <= e["folds"][key]["mean"] <= 1 and e["folds"][key]["std"] >= 0
+            assert 0 <= e["pooled"][key] <= 1
+        cm = np.array(e["pooled"]["confusion_matrix"])
+        assert cm.sum() == len(small) and cm.shape == (7, 7)
+        assert np.trace(cm) / cm.sum() == pytest.approx(e["pooled"]["accuracy"])
+        assert e["timing"]["images_per_second"] > 0 and e["faces_not_found"]["count"] == 0
+        assert set(e["pooled"]["per_class"]) == set(small.classes)
+    # the synthetic expressions are learnable: far above the 1/7 chance level
+    assert res["pipelines"]["lbp-linear"]["pooled"]["accuracy"] > 0.5
+
+
+def test_outputs_written(results):
+    res, out = results
+    assert json.loads((out / "results.json").read_text())["pipelines"].keys() == res["pipelines"].keys()
+    md = (out / "results.md").read_text()
+    assert "| lbp-linear |" in md and "**" in md and "leave-one-subject-out" in md
+    for png in ("class_distribution.png", "confusion_lbp-linear.png", "confusion_hog-rf.png", "per_class_f1.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_same_seed_same_metrics(small, results):
+    again = run_benchmark(small, ["lbp-linear", "hog-rf"], progress=False, seed=3)
+    for name, e in results[0]["pipelines"].items():
+        assert again["pipelines"][name]["pooled"] == e["pooled"]
+
+
+def test_markdown_bolds_the_best_per_column():
+    def entry(acc):
+        m = {"mean": acc, "std": 0.0}
+        return {"folds": {"accuracy": m, "balanced_accuracy": m, "macro_f1": m, "micro_f1": m,
+                          "per_class": {"a": {"f1": {"mean": acc}}}},
+                "pooled": {"accuracy": acc, "balanced_accuracy": acc, "macro_f1": acc, "micro_f1": acc},
+                "timing": {"images_per_second": 10.0}}
+    res = {"pipelines": {"good": entry(0.9), "bad": entry(0.5)}, "classes": ["a"], "wall_seconds": 1.0,
+           "dataset": {"name": "d", "n_images": 2, "n_classes": 1, "n_subjects": None},
+           "protocol": {"description": "p", "seed": 0}}
+    md = results_markdown(res)
+    assert "| good | **0.900 ± 0.000** (0.900)" in md and "| bad | 0.500 ± 0.000 (0.500)" in md
+
+
+def test_uncached_weights_are_skipped_with_the_reason(small, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACEFEAT_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "no-torch-hub"))
+    res = run_benchmark(small, ["lbp-linear", "resnet18-linear"], progress=False, skip_uncached=True,
+                        out_dir=tmp_path / "out", n_boot=50)
+    assert list(res["pipelines"]) == ["lbp-linear"]
+    [skipped] = res["skipped_pipelines"]
+    assert skipped["name"] == "resnet18-linear" and "resnet18-f37072fd.pth" in skipped["reason"]
+    assert "resnet18-linear skipped: weights 'resnet18-f37072fd.pth'" in (tmp_path / "out" / "results.md").read_text()
+    with pytest.raises(ValueError, match="no pipeline to run: resnet18-linear"):
+        run_benchmark(small, ["resnet18-linear"], progress=False, skip_uncached=True)
+
+
+def test_suites_name_built_in_pipelines():
+    from facefeat.evaluation.benchmark import SUITES, suite_pipelines
+    from facefeat.pipelines import list_pipelines
+
+    assert set(suite_pipelines("seed")) <= set(list_pipelines())
+    assert suite_pipelines("all") == list(list_pipelines())
+    assert {"hmm-naive", "lbp-hmm", "lbp-rf", "mobilenetv2-finetune"} <= set(SUITES["seed"])
+    with pytest.raises(ValueError, match="unknown suite 'nope'"):
+        suite_pipelines("nope")
+
+
+def test_a_recipe_file_is_reported_by_its_name(small, tmp_path):
+    import shutil
+    from importlib import resources
+
+    recipe = tmp_path / "my-lbp.toml"
+    shutil.copy(resources.files("facefeat.pipelines") / "lbp-linear.toml", recipe)
+    res = run_benchmark(small, [str(recipe)], progress=False, out_dir=tmp_path / "out", n_boot=50)
+    assert list(res["pipelines"]) == ["my-lbp"]
+    assert (tmp_path / "out" / "confusion_my-lbp.png").is_file()
