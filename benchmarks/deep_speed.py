@@ -14,14 +14,12 @@ time grows because other processes take the cores).
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
-import time
 
 import numpy as np
-from skimage import data, transform
+from _harness import make_faces, time_calls, write_json
 
 # name, backbone, input size (None: the backbone's default)
 CONFIGS = [
@@ -33,26 +31,12 @@ CONFIGS = [
 ]
 
 
-def make_faces(n, size=96, seed=0):
-    """``n`` RGB uint8 face crops of ``size`` x ``size``: the astronaut's face, shifted, with noise."""
-    rng = np.random.default_rng(seed)
-    face = transform.resize(data.astronaut()[35:205, 150:320], (size + 8, size + 8)) * 255
-    shifts = rng.integers(0, 9, (n, 2))
-    crops = np.stack([face[r:r + size, c:c + size] for r, c in shifts])
-    return np.clip(np.round(crops + rng.normal(0, 3, crops.shape)), 0, 255).astype(np.uint8)
-
-
 def time_transform(est, faces, repeats):
     """Best wall time and its CPU time over ``repeats`` calls (after one warm-up call)."""
     est.transform(faces[: min(len(faces), est.batch_size)])  # warm-up: allocator, kernels
-    best = None
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        est.transform(faces)
-        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-        if best is None or wall < best[0]:
-            best = (wall, cpu)
-    return best
+    walls, cpus, _ = time_calls(lambda: est.transform(faces), repeats)
+    best = int(np.argmin(walls))
+    return walls[best], cpus[best]
 
 
 def main(argv=None):
@@ -70,7 +54,7 @@ def main(argv=None):
     from facefeat.deep import weights as W
     from facefeat.deep.embedding import DeepEmbedding
 
-    faces = make_faces(args.n_images)
+    faces = make_faces(args.n_images, gray=False)
     load_before = os.getloadavg()
     rows = []
     print(f"{args.n_images} faces 96x96 RGB, {args.threads} torch threads, best of {args.repeats}; "
@@ -99,10 +83,7 @@ def main(argv=None):
         "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__},
         "cpu_count": os.cpu_count(), "machine": platform.machine(),
     }
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-        print(f"wrote {args.json}")
+    write_json(args.json, result, indent="")
     return 0
 
 

@@ -15,31 +15,18 @@ rate (process time, all threads) is reported too.
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
-import time
 
 import cv2
 import numpy as np
 import scipy
 import skimage
-from skimage import color, data, transform
+from _harness import make_faces, time_calls, write_json
 from skimage.filters import gabor as sk_gabor
 
 from facefeat.features.gabor import GaborFeatures, gabor_kernel
-
-
-def make_faces(n, size, seed=0):
-    """``n`` uint8 gray faces of ``size`` x ``size``: one face plus noise and a small shift."""
-    rng = np.random.default_rng(seed)
-    gray = color.rgb2gray(data.astronaut())
-    face = transform.resize(gray[35:205, 150:320], (size + 8, size + 8)) * 255
-    shifts = rng.integers(0, 9, (n, 2))
-    crops = np.stack([face[r : r + size, c : c + size] for r, c in shifts])
-    noisy = crops + rng.normal(0, 3, crops.shape)
-    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
 
 
 def cv2_features(images, est):
@@ -65,12 +52,7 @@ def cv2_features(images, est):
 
 def timed(fn, repeats):
     """Best wall time, best process (CPU) time, and the last result."""
-    walls, cpus = [], []
-    for _ in range(repeats):
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = fn()
-        walls.append(time.perf_counter() - t0)
-        cpus.append(time.process_time() - c0)
+    walls, cpus, result = time_calls(fn, repeats)
     return min(walls), min(cpus), result
 
 
@@ -131,10 +113,7 @@ def main(argv=None):
     print(f"  skimage.filters.gabor ({s} images):  {sk_wall / s:8.2f} s per image")
     if result["load_average"]:
         print(f"  load average {result['load_average'][0]:.1f} on {os.cpu_count()} CPUs")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-        print(f"  wrote {args.json}")
+    write_json(args.json, result)
     return 0 if same else 1
 
 

@@ -11,31 +11,18 @@ that both give the same features before it reports any number.
 """
 
 import argparse
-import json
 import os
 import platform
 import sys
-import time
 import warnings
 
 import numpy as np
 import skimage
-from skimage import color, data, transform
+from _harness import make_faces, time_calls, write_json
 from skimage.feature import local_binary_pattern as sk_lbp
 from sklearn.base import clone
 
 from facefeat.features.lbp import LBPHistogram, local_binary_pattern, n_lbp_bins
-
-
-def make_faces(n, size, seed=0):
-    """``n`` uint8 gray faces of ``size`` x ``size``: one face plus noise and a small shift."""
-    rng = np.random.default_rng(seed)
-    gray = color.rgb2gray(data.astronaut())
-    face = transform.resize(gray[35:205, 150:320], (size + 8, size + 8)) * 255
-    shifts = rng.integers(0, 9, (n, 2))
-    crops = np.stack([face[r : r + size, c : c + size] for r, c in shifts])
-    noisy = crops + rng.normal(0, 3, crops.shape)
-    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
 
 
 def skimage_histograms(images, P, R, method, grid):
@@ -58,11 +45,7 @@ def skimage_histograms(images, P, R, method, grid):
 
 def best_time(fn, repeats):
     """Minimum and median wall time of ``repeats`` calls, and the last result."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
+    times, _, result = time_calls(fn, repeats)
     return min(times), float(np.median(times)), result
 
 
@@ -141,10 +124,7 @@ def main(argv=None):
     print(f"  transform only (fitted): {n / tr_min:.0f} images/s, speedup {sk_min / tr_min:.1f}x")
     print(f"  codes only: scikit-image {n / skc_min:.0f} images/s, facefeat {n / ffc_min:.0f} images/s, "
           f"speedup {skc_min / ffc_min:.1f}x")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=2)
-        print(f"  wrote {args.json}")
+    write_json(args.json, result)
     return 0 if same_features and same_codes else 1
 
 

@@ -127,7 +127,7 @@ def make_pipeline(name_or_path):
     Parameters
     ----------
     name_or_path : str or path-like
-        A name from :func:`list_pipelines` or the path of a ``.toml`` recipe.
+        As for :func:`load_recipe`.
 
     Returns
     -------

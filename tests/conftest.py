@@ -1,4 +1,6 @@
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -35,3 +37,28 @@ def write_face_folder(root, n_subjects=2, n_per_class=1, random_state=2):
         (root / label).mkdir(exist_ok=True)
         Image.fromarray(img).save(root / label / f"{subject}_{i:03d}.png")
     return root
+
+
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bytes(width, height, idat_raw=b"\x00" * 16):
+    """A hand-made 8-bit gray PNG: real IHDR with a valid CRC, tiny IDAT."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(idat_raw))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture
+def one_thread():
+    """torch on one intra-op thread during the test (the CNN tests), then back to its old count."""
+    pytest.importorskip("torch")
+    from facefeat.deep.embedding import torch_threads
+
+    with torch_threads(1):
+        yield

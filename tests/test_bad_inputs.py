@@ -74,7 +74,7 @@ from facefeat.features.hog import HOGFeatures
 from facefeat.features.lbp import LBPHistogram
 from facefeat.images.io import DecompressionBombError, ImageReadError, SkippedImagesWarning, read_images
 from facefeat.shape.features import ASMShape
-from test_io import _png_bytes
+from conftest import png_bytes
 
 SUBJECTS = ["--subjects", r"^(synth\d+)_"]
 
@@ -112,7 +112,7 @@ UNREADABLE = {
     "text.jpg": (b"just some notes\n", "not an image: the file contains text"),
     "page.png": (b"<!DOCTYPE html><html><body>404</body></html>",
                  "not an image: the file contains HTML (a web page saved under an image name?)"),
-    "bomb.png": (lambda: _png_bytes(60000, 60000), None),  # DecompressionBombError, reason names the size
+    "bomb.png": (lambda: png_bytes(60000, 60000), None),  # DecompressionBombError, reason names the size
 }
 
 # Images that decode but hold no detectable face

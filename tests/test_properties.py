@@ -21,7 +21,7 @@ from facefeat.features._base import check_images
 from facefeat.features.hog import HOGFeatures
 from facefeat.features.lbp import LBPHistogram
 from facefeat.images.io import ImageReadError, SkippedImagesWarning, read_images
-from test_io import _png_bytes
+from conftest import png_bytes
 
 _settings = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -121,7 +121,7 @@ def test_detect_landmarks_validates_before_dlib(gray):
 
 # header-shaped starts make the decoders go further than plain noise
 PREFIXES = st.sampled_from([b"", b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF89a", b"II*\x00", b"BM", b"P5\n",
-                            _png_bytes(3, 2, b"\x00\x01\x02\x03\x00\x04\x05\x06")[:40]])
+                            png_bytes(3, 2, b"\x00\x01\x02\x03\x00\x04\x05\x06")[:40]])
 FILES = st.lists(st.tuples(PREFIXES, st.binary(max_size=512)), min_size=1, max_size=5)
 
 

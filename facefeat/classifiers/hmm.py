@@ -7,33 +7,37 @@ labels its hidden states; it is kept as the baseline that shows why the
 per-class model is needed.
 """
 
-import logging
 import warnings
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-from hmmlearn.hmm import GaussianHMM
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.cluster import kmeans_plusplus
-from sklearn.decomposition import PCA
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from facefeat.classifiers._hmm import (
+    _COVARIANCE_TYPES,
+    _em_problem,
+    _emission_covariances,
+    _finite_model,
+    _fit_standardiser,
+    _FlooredGaussianHMM,  # noqa: F401 -- pickles of fitted models made before it moved name it here
+    _gaussian_log_density,
+    _initial_hmm,
+    _model_parameters,
+    _n_states,
+    _run_em,
+    _seed_states,
+    _sequence_log_likelihood,
+    _set_model_parameters,
+    _standardise,
+    _uniform_chain,
+)
+
 __all__ = ["HMMClassifier", "NaiveHMMClassifier", "HMMFitWarning"]
-
-_COVARIANCE_TYPES = ("diag", "spherical", "full", "tied")
-
-# Posterior mass below which a state counts as unvisited in an EM step: its
-# parameters are kept rather than divided by ~0.
-_EMPTY_STATE = 1e-8
-
-# Sufficient statistics of hmmlearn's GaussianHMM that the batched E-step fills.
-_BATCHED_STATS = frozenset({"nobs", "start", "trans", "post", "obs", "obs**2", "obs*obs.T"})
 
 
 class HMMFitWarning(UserWarning):
@@ -68,220 +72,6 @@ class HMMFitWarning(UserWarning):
     ...     clf.predict(X[:2]).shape  # the fallback models still classify
     (2,)
     """
-
-
-class _HmmlearnNoise(logging.Filter):
-    """Drops hmmlearn's log messages that do not apply to the guarded EM here."""
-
-    def filter(self, record):
-        # the variance floor makes EM not exactly monotone (changes ~1e-10
-        # relative); small classes are expected and regularised by the floor
-        return not record.getMessage().startswith(("Model is not converging", "Fitting a model with"))
-
-
-@contextmanager
-def _quiet_hmmlearn():
-    logger = logging.getLogger("hmmlearn.base")
-    noise = _HmmlearnNoise()
-    logger.addFilter(noise)
-    try:
-        yield
-    finally:
-        logger.removeFilter(noise)
-
-
-class _FlooredGaussianHMM(GaussianHMM):
-    """GaussianHMM with a real variance floor and no NaN from unvisited states.
-
-    hmmlearn's ``min_covar`` only regularises the initial covariances; EM can
-    then shrink a variance towards zero (a state that captured one frame) or
-    divide by zero (a state that captured none). After each M-step this model
-    keeps the previous means and covariances of states with no posterior
-    mass and floors the variances at ``min_covar`` (``diag``, ``spherical``)
-    or adds ``min_covar`` to the diagonal (``full``, ``tied``, as
-    :class:`sklearn.mixture.GaussianMixture` does with ``reg_covar``).
-    """
-
-    def _do_estep(self, X, lengths):
-        """E-step batched over sequences of equal length (hmmlearn loops over them in Python).
-
-        Gives the statistics of hmmlearn's log-domain E-step; other cases
-        (unequal lengths, statistics this code does not know) go to hmmlearn.
-        """
-        stats = self._initialize_sufficient_statistics()
-        lengths = None if lengths is None else np.asarray(lengths)
-        if (lengths is None or len(np.unique(lengths)) != 1 or lengths[0] > len(lengths)
-                or not set(stats) <= _BATCHED_STATS):
-            # a few long sequences: hmmlearn's compiled loop over steps is faster
-            return super()._do_estep(X, lengths)
-        n, T, S = len(lengths), int(lengths[0]), self.n_components
-        logb = _gaussian_log_density(X, self.means_, _emission_covariances(self)).reshape(n, T, S)
-        with np.errstate(divide="ignore"):
-            log_start, log_trans = np.log(self.startprob_), np.log(self.transmat_)
-        alpha = np.empty((n, T, S))
-        beta = np.zeros((n, T, S))
-        alpha[:, 0] = log_start + logb[:, 0]
-        for t in range(1, T):
-            alpha[:, t] = logsumexp(alpha[:, t - 1, :, None] + log_trans, axis=1) + logb[:, t]
-        for t in range(T - 2, -1, -1):
-            beta[:, t] = logsumexp(log_trans + (logb[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
-        logprob = logsumexp(alpha[:, -1], axis=1)
-        with np.errstate(under="ignore"):
-            post = np.exp(alpha + beta - logprob[:, None, None])
-        stats["nobs"] += n
-        if "s" in self.params:
-            stats["start"] += post[:, 0].sum(axis=0)
-        if "t" in self.params and T > 1:
-            log_xi = (alpha[:, :-1, :, None] + log_trans + (logb[:, 1:] + beta[:, 1:])[:, :, None, :]
-                      - logprob[:, None, None, None])
-            with np.errstate(under="ignore"):
-                stats["trans"] += np.exp(log_xi).sum(axis=(0, 1))
-        post = post.reshape(n * T, S)
-        if self._needs_sufficient_statistics_for_mean():
-            stats["post"] += post.sum(axis=0)
-            stats["obs"] += post.T @ X
-        if self._needs_sufficient_statistics_for_covars():
-            if self.covariance_type in ("spherical", "diag"):
-                stats["obs**2"] += post.T @ X**2
-            else:
-                stats["obs*obs.T"] += np.einsum("ij,ik,il->jkl", post, X, X)
-        return stats, float(logprob.sum())
-
-    def _do_mstep(self, stats):
-        old_means = self.means_.copy()
-        old_covars = self._spherical_fix(self._covars_).copy()
-        old_transmat = self.transmat_.copy()
-        super()._do_mstep(stats)
-        if "t" in self.params:
-            # a state never left in the data keeps its transitions (hmmlearn leaves a zero row)
-            unseen = ~np.isclose(self.transmat_.sum(axis=1), 1.0)
-            self.transmat_[unseen] = old_transmat[unseen]
-        empty = stats["post"] < _EMPTY_STATE
-        if "m" in self.params and empty.any():
-            self.means_[empty] = old_means[empty]
-        if "c" in self.params:
-            self._covars_ = self._spherical_fix(self._covars_)
-            if self.covariance_type == "tied":
-                if not np.all(np.isfinite(self._covars_)):
-                    self._covars_ = old_covars
-            elif empty.any():
-                self._covars_[empty] = old_covars[empty]
-            if self.covariance_type in ("diag", "spherical"):
-                np.maximum(self._covars_, self.min_covar, out=self._covars_)
-            else:
-                idx = np.arange(self.n_features)
-                self._covars_[..., idx, idx] += self.min_covar
-
-    def _spherical_fix(self, covars):
-        # hmmlearn 0.3 keeps spherical variances tiled to (S, k); one per state is meant
-        if self.covariance_type == "spherical" and covars.ndim == 2:
-            return covars[:, 0].copy()
-        return covars
-
-
-def _emission_covariances(model):
-    """Covariances of a GaussianHMM: variances (S, k) for diag and spherical, else (S, k, k).
-
-    Read from the stored ``_covars_``: hmmlearn 0.3 keeps spherical variances
-    tiled to (S, k) after its own initialisation and M-step, which its
-    ``covars_`` property then expands to the wrong shape.
-    """
-    cov = np.asarray(model._covars_)
-    S, k = model.means_.shape
-    if model.covariance_type == "diag":
-        return cov
-    if model.covariance_type == "spherical":
-        return np.repeat(cov.reshape(S, -1)[:, :1], k, axis=1)
-    if model.covariance_type == "tied":
-        return np.broadcast_to(cov, (S, k, k))
-    return cov
-
-
-def _gaussian_log_density(Z, means, covars):
-    """Log density of every row of Z under every state: (N, S).
-
-    ``covars`` as from :func:`_emission_covariances`: variances (S, k) or
-    covariance matrices (S, k, k).
-    """
-    n, k = Z.shape
-    const = k * np.log(2 * np.pi)
-    if covars.ndim == 2:
-        var = covars
-        prec = 1.0 / var
-        maha = (Z**2) @ prec.T - 2 * Z @ (means * prec).T + np.sum(means**2 * prec, axis=1)
-        return -0.5 * (const + np.sum(np.log(var), axis=1) + maha)
-    out = np.empty((n, len(means)))
-    for s, (mu, cov) in enumerate(zip(means, covars)):
-        chol = np.linalg.cholesky(cov)
-        sol = np.linalg.solve(chol, (Z - mu).T)  # (k, N)
-        out[:, s] = -0.5 * (const + 2 * np.sum(np.log(np.diagonal(chol))) + np.sum(sol**2, axis=0))
-    return out
-
-
-def _sequence_log_likelihood(model, Z):
-    """Forward algorithm over a batch of equal-length sequences Z (n, T, k): (n,)."""
-    n, T, k = Z.shape
-    logb = _gaussian_log_density(Z.reshape(n * T, k), model.means_, _emission_covariances(model))
-    logb = logb.reshape(n, T, -1)
-    with np.errstate(divide="ignore"):
-        log_start = np.log(model.startprob_)
-        log_trans = np.log(model.transmat_)
-    alpha = log_start + logb[:, 0]
-    for t in range(1, T):
-        alpha = logsumexp(alpha[:, :, None] + log_trans[None], axis=1) + logb[:, t]
-    return logsumexp(alpha, axis=1)
-
-
-def _finite_model(model):
-    return all(
-        np.all(np.isfinite(a)) for a in (model.startprob_, model.transmat_, model.means_, model._covars_)
-    )
-
-
-def _positive_definite(covars):
-    try:
-        np.linalg.cholesky(covars)
-    except np.linalg.LinAlgError:
-        return False
-    return True
-
-
-def _seed_states(Z, n_states, seed):
-    """Initial state of each row of Z: nearest of k-means++ seeds (EM refines them)."""
-    if n_states == 1:
-        return np.zeros(len(Z), dtype=int)
-    centers, _ = kmeans_plusplus(Z, n_states, random_state=seed)
-    d2 = np.sum(Z**2, axis=1)[:, None] - 2 * Z @ centers.T + np.sum(centers**2, axis=1)
-    return np.argmin(d2, axis=1)
-
-
-def _state_moments(Z, assign, n_states, covariance_type, min_covar):
-    """Means and covariances (hmmlearn layout) of the rows of Z grouped by state.
-
-    States with fewer than two rows take the pooled mean and covariance.
-    """
-    k = Z.shape[1]
-    mean_all = Z.mean(axis=0)
-    cov_all = np.cov(Z.T, bias=True).reshape(k, k) if len(Z) > 1 else np.zeros((k, k))
-    means = np.tile(mean_all, (n_states, 1))
-    covs = np.tile(cov_all, (n_states, 1, 1))
-    for s in range(n_states):
-        rows = Z[assign == s]
-        if len(rows) >= 1:
-            means[s] = rows.mean(axis=0)
-        if len(rows) >= 2:
-            covs[s] = np.cov(rows.T, bias=True).reshape(k, k)
-    eye = np.eye(k)
-    if covariance_type == "diag":
-        return means, np.maximum(np.diagonal(covs, axis1=1, axis2=2), min_covar)
-    if covariance_type == "spherical":
-        return means, np.maximum(np.diagonal(covs, axis1=1, axis2=2).mean(axis=1), min_covar)
-    if covariance_type == "tied":
-        pooled = sum(np.cov(Z[assign == s].T, bias=True).reshape(k, k) * np.sum(assign == s)
-                     for s in range(n_states) if np.sum(assign == s) >= 2)
-        pooled = pooled / len(Z) if np.ndim(pooled) else cov_all
-        return means, pooled + min_covar * eye
-    return means, covs + min_covar * eye
 
 
 class HMMClassifier(ClassifierMixin, BaseEstimator):
@@ -489,14 +279,8 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
             )
         rng = check_random_state(self.random_state)
         steps = self._power(X).reshape(n * T, d // T)
-        if self.n_components is not None and self.n_components < steps.shape[1]:
-            k = min(self.n_components, len(steps))
-            self.pca_ = PCA(n_components=k, random_state=rng.randint(np.iinfo(np.int32).max)).fit(steps)
-            steps = self.pca_.transform(steps)
-        else:
-            self.pca_ = None
-        self.scaler_ = StandardScaler().fit(steps)
-        Z = self.scaler_.transform(steps).reshape(n, T, -1)
+        self.pca_, self.scaler_, Z = _fit_standardiser(steps, self.n_components, rng)
+        Z = Z.reshape(n, T, -1)
 
         self.models_ = []
         for c in range(len(self.classes_)):
@@ -529,9 +313,7 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
         n_c, T, k = Z.shape
         flat = Z.reshape(n_c * T, k)
         left_right = self.topology == "left-right"
-        S = min(self.n_states, T) if left_right else self.n_states
-        # never more states than distinct observations (k-means needs them)
-        S = max(1, min(S, len(np.unique(flat, axis=0))))
+        S = _n_states(flat, min(self.n_states, T) if left_right else self.n_states)
         if left_right:
             assign = np.tile(np.arange(T) * S // T, n_c)
             startprob = np.eye(S)[0]
@@ -540,25 +322,14 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
             transmat[-1, -1] = 1.0
         else:
             assign = _seed_states(flat, S, seed)
-            startprob = np.full(S, 1.0 / S)
-            transmat = np.full((S, S), 1.0 / S)
-        means, covars = _state_moments(flat, assign, S, self.covariance_type, self.min_covar)
-
+            startprob, transmat = _uniform_chain(S)
         params = "mc" + ("t" if T > 1 else "") + ("s" if not left_right else "")
-        model = _FlooredGaussianHMM(
-            n_components=S, covariance_type=self.covariance_type, min_covar=self.min_covar,
-            n_iter=self.n_iter, tol=self.tol, random_state=seed, params=params, init_params="",
-        )
-        model.startprob_, model.transmat_, model.means_, model.covars_ = startprob, transmat, means, covars
-        init = (startprob.copy(), transmat.copy(), means.copy(), model._covars_.copy())
-        problem = None
+        model = _initial_hmm(flat, assign, startprob, transmat, self.covariance_type, self.min_covar,
+                             n_iter=self.n_iter, tol=self.tol, random_state=seed, params=params)
+        init = _model_parameters(model)
         try:
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"), _quiet_hmmlearn():
-                model.fit(flat, lengths=np.full(n_c, T))
-            if not _finite_model(model):
-                problem = "EM produced non-finite parameters"
-            elif self.covariance_type in ("full", "tied") and not _positive_definite(_emission_covariances(model)):
-                problem = "EM produced a covariance that is not positive definite"
+            _run_em(model, flat, lengths=np.full(n_c, T))
+            problem = _em_problem(model)
         except (ValueError, np.linalg.LinAlgError) as exc:
             problem = f"EM failed ({exc})"
         if problem:
@@ -569,8 +340,7 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
                 HMMFitWarning,
                 stacklevel=3,
             )
-            model.startprob_, model.transmat_, model.means_ = init[0], init[1], init[2]
-            model._covars_ = init[3]
+            _set_model_parameters(model, init)
         return model
 
     # -------------------------------------------------------------- predict
@@ -581,9 +351,7 @@ class HMMClassifier(ClassifierMixin, BaseEstimator):
         n, d = X.shape
         T = self.sequence_length
         steps = self._power(X).reshape(n * T, d // T)
-        if self.pca_ is not None:
-            steps = self.pca_.transform(steps)
-        return self.scaler_.transform(steps).reshape(n, T, -1)
+        return _standardise(steps, self.pca_, self.scaler_).reshape(n, T, -1)
 
     def log_likelihood(self, X):
         """Log-likelihood of each sample's sequence under each class model.
@@ -762,31 +530,17 @@ class NaiveHMMClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         self.classes_, y_idx = np.unique(y, return_inverse=True)
         rng = check_random_state(self.random_state)
-        if self.n_components is not None and self.n_components < X.shape[1]:
-            self.pca_ = PCA(n_components=min(self.n_components, len(X)),
-                            random_state=rng.randint(np.iinfo(np.int32).max)).fit(X)
-            Z = self.pca_.transform(X)
-        else:
-            self.pca_ = None
-            Z = X
-        self.scaler_ = StandardScaler().fit(Z)
-        Z = self.scaler_.transform(Z)
-        S = max(1, min(self.n_states, len(np.unique(Z, axis=0))))
+        self.pca_, self.scaler_, Z = _fit_standardiser(X, self.n_components, rng)
+        S = _n_states(Z, self.n_states)
         seed = rng.randint(np.iinfo(np.int32).max)
-        assign = _seed_states(Z, S, seed)
-        means, covars = _state_moments(Z, assign, S, self.covariance_type, self.min_covar)
-        model = _FlooredGaussianHMM(n_components=S, covariance_type=self.covariance_type, min_covar=self.min_covar,
-                                    n_iter=self.n_iter, random_state=seed, init_params="")
-        model.startprob_ = np.full(S, 1.0 / S)
-        model.transmat_ = np.full((S, S), 1.0 / S)
-        model.means_, model.covars_ = means, covars
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"), _quiet_hmmlearn():
-            model.fit(Z)  # the whole training set as one sequence, as the naive approach did
+        model = _initial_hmm(Z, _seed_states(Z, S, seed), *_uniform_chain(S), self.covariance_type, self.min_covar,
+                             n_iter=self.n_iter, random_state=seed)
+        init = _model_parameters(model)
+        _run_em(model, Z)  # the whole training set as one sequence, as the naive approach did
         if not _finite_model(model):
             warnings.warn(f"{type(self).__name__}: EM produced non-finite parameters; using the k-means "
                           "initialisation instead", HMMFitWarning, stacklevel=2)
-            model.means_, model.covars_ = means, covars
-            model.startprob_, model.transmat_ = np.full(S, 1.0 / S), np.full((S, S), 1.0 / S)
+            _set_model_parameters(model, init)
         self.model_ = model
         states = model.predict(Z)
         counts = np.zeros((S, len(self.classes_)))
@@ -798,9 +552,7 @@ class NaiveHMMClassifier(ClassifierMixin, BaseEstimator):
 
     def _state_log_posterior(self, X):
         check_is_fitted(self, "model_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        Z = X if self.pca_ is None else self.pca_.transform(X)
-        Z = self.scaler_.transform(Z)
+        Z = _standardise(validate_data(self, X, reset=False, dtype=np.float64), self.pca_, self.scaler_)
         m = self.model_
         joint = _gaussian_log_density(Z, m.means_, _emission_covariances(m)) + np.log(self.state_weights_)
         return joint - logsumexp(joint, axis=1, keepdims=True)

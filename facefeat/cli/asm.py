@@ -2,20 +2,11 @@
 
 import time
 
+__all__ = ["asm_train_command"]
+
 
 def add_asm_parser(subparsers):
     """Register ``facefeat asm train DIR... --out MODEL`` on an argparse sub-parser set.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        What ``parser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``asm`` parser; its ``train`` sub-command's ``func`` default is
-        :func:`asm_train_command`.
 
     Examples
     --------
@@ -62,11 +53,6 @@ def asm_train_command(args):
     int
         0; prints what was trained and where it was written.
 
-    References
-    ----------
-    .. [1] T. F. Cootes, C. J. Taylor, D. H. Cooper and J. Graham, "Active shape
-       models - their training and application", Computer Vision and Image
-       Understanding 61(1):38-59, 1995. :DOI:`10.1006/cviu.1995.1004`
 
     Examples
     --------

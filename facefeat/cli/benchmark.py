@@ -4,17 +4,11 @@ from pathlib import Path
 
 from facefeat.cli.console import default_cache_dir, load_dataset, no_cache_option, subjects_option
 
+__all__ = ["cmd_benchmark"]
+
 
 def add_benchmark_parser(subparsers):
-    """Register ``facefeat benchmark [DATA_DIR]`` on an argparse sub-parser set.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="facefeat")
-    >>> add_benchmark_parser(parser.add_subparsers()).prog
-    'facefeat benchmark'
-    """
+    """Register ``facefeat benchmark [DATA_DIR]`` on an argparse sub-parser set."""
     from facefeat.evaluation.benchmark import DEFAULT_PIPELINES, SUITES
     from facefeat.evaluation.folds import CV_CHOICES
 
@@ -42,16 +36,7 @@ def add_benchmark_parser(subparsers):
 
 
 def data_options(p):
-    """The options of every command that reads a data set: ``--subjects``, ``--seed``, ``--no-cache``, ``--quiet``.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser()
-    >>> data_options(parser)
-    >>> vars(parser.parse_args(["--seed", "3"]))
-    {'subjects': 'auto', 'seed': 3, 'no_cache': False, 'quiet': False}
-    """
+    """The options of every command that reads a data set: ``--subjects``, ``--seed``, ``--no-cache``, ``--quiet``."""
     subjects_option(p)
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     no_cache_option(p)
@@ -65,17 +50,8 @@ def cmd_benchmark(args):
     ``args.data_dir`` (or, without one, on
     :func:`facefeat.images.synthetic.make_expressions`) with the pipelines of
     ``args.pipelines`` or ``args.suite``, prints a summary and writes the
-    reports to ``args.out``.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The options of ``facefeat benchmark`` (see :func:`add_benchmark_parser`).
-
-    Returns
-    -------
-    int
-        0.
+    reports to ``args.out``. ``args`` holds the options of
+    :func:`add_benchmark_parser`; the exit status is 0.
 
     Examples
     --------

@@ -15,19 +15,11 @@ from facefeat.cli.console import default_cache_dir, load_dataset, no_cache_optio
 from facefeat.features.extract import extract_features
 
 
+__all__ = ["cmd_extract", "sidecar_path"]
+
 
 def add_extract_parser(subparsers):
     """Add ``facefeat extract`` to the ``facefeat`` command's sub-parsers.
-
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        What ``ArgumentParser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``extract`` sub-parser; its ``func`` default is :func:`cmd_extract`.
 
     Examples
     --------

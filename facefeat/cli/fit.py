@@ -7,17 +7,11 @@ import numpy as np
 from facefeat.cli.benchmark import data_options
 from facefeat.cli.console import default_cache_dir, load_dataset
 
+__all__ = ["cmd_fit"]
+
 
 def add_fit_parser(subparsers):
-    """Register ``facefeat fit DATA_DIR --pipeline NAME --out MODEL`` on an argparse sub-parser set.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="facefeat")
-    >>> add_fit_parser(parser.add_subparsers()).prog
-    'facefeat fit'
-    """
+    """Register ``facefeat fit DATA_DIR --pipeline NAME --out MODEL`` on an argparse sub-parser set."""
     p = subparsers.add_parser("fit", help="fit a pipeline on a data set and save the model")
     p.add_argument("data_dir")
     p.add_argument("--pipeline", required=True)
@@ -35,17 +29,8 @@ def cmd_fit(args):
     Trains on the data set's ``train`` split when it has one (every image
     with ``--all``) and writes the model with
     :func:`facefeat.modelfile.save_model`. Images that cannot be read are
-    left out and named on stderr.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The options of ``facefeat fit`` (see :func:`add_fit_parser`).
-
-    Returns
-    -------
-    int
-        0.
+    left out and named on stderr. ``args`` holds the options of
+    :func:`add_fit_parser`; the exit status is 0.
 
     Examples
     --------

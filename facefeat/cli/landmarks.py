@@ -15,18 +15,6 @@ __all__ = ["add_landmarks_parsers", "landmarks_command", "landmarks_eval_command
 def add_landmarks_parsers(subparsers):
     """Register ``facefeat landmarks`` and ``facefeat landmarks-eval``.
 
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        What ``parser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    (argparse.ArgumentParser, argparse.ArgumentParser)
-        The ``landmarks`` and ``landmarks-eval`` parsers; their ``func``
-        defaults are :func:`landmarks_command` and
-        :func:`landmarks_eval_command`.
-
     Examples
     --------
     >>> import argparse
@@ -216,12 +204,6 @@ def landmarks_eval_command(args):
         0 after writing the results; 2 when ``args.data_dir`` holds no image
         with a ``.pts`` file.
 
-    References
-    ----------
-    .. [1] C. Sagonas, E. Antonakos, G. Tzimiropoulos, S. Zafeiriou and
-       M. Pantic, "300 Faces In-The-Wild Challenge: database and results",
-       Image and Vision Computing 47:3-18, 2016.
-       :DOI:`10.1016/j.imavis.2016.01.002`
 
     Examples
     --------

@@ -1,7 +1,6 @@
 """The ``facefeat`` command: the parser assembled from one module per command, and :func:`main`."""
 
 import argparse
-import sys
 
 from facefeat.cli import asm, audit, benchmark, extract, fit, landmarks, pipelines, predict, visualize
 from facefeat.cli.console import error
@@ -92,6 +91,3 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as exc:
         return error(exc)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

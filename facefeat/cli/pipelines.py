@@ -1,16 +1,10 @@
 """``facefeat pipelines``: the named pipelines."""
 
+__all__ = ["cmd_pipelines"]
+
 
 def add_pipelines_parser(subparsers):
-    """Register ``facefeat pipelines`` on an argparse sub-parser set.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="facefeat")
-    >>> add_pipelines_parser(parser.add_subparsers()).prog
-    'facefeat pipelines'
-    """
+    """Register ``facefeat pipelines`` on an argparse sub-parser set."""
     p = subparsers.add_parser("pipelines", help="list the named pipelines")
     p.set_defaults(func=cmd_pipelines)
     return p
@@ -19,15 +13,7 @@ def add_pipelines_parser(subparsers):
 def cmd_pipelines(args):
     """``facefeat pipelines``: print every named pipeline with its description.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Unused (the command has no options).
-
-    Returns
-    -------
-    int
-        0.
+    ``args`` is unused (the command has no options); the exit status is 0.
 
     Examples
     --------

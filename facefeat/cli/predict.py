@@ -6,17 +6,11 @@ import numpy as np
 
 from facefeat.cli.console import error, expand_paths, report_unreadable, write_output, write_records
 
+__all__ = ["cmd_predict"]
+
 
 def add_predict_parser(subparsers):
-    """Register ``facefeat predict MODEL PATH...`` on an argparse sub-parser set.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="facefeat")
-    >>> add_predict_parser(parser.add_subparsers()).prog
-    'facefeat predict'
-    """
+    """Register ``facefeat predict MODEL PATH...`` on an argparse sub-parser set."""
     p = subparsers.add_parser("predict", help="predict the expression of images with a fitted model")
     p.add_argument("model")
     p.add_argument("paths", nargs="+", help="image files or folders")

@@ -34,16 +34,6 @@ _CHUNK = 256
 def add_visualize_parser(subparsers):
     """Register ``facefeat visualize`` on an argparse sub-parser set.
 
-    Parameters
-    ----------
-    subparsers : argparse._SubParsersAction
-        What ``parser.add_subparsers()`` returned.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``visualize`` parser; its ``func`` default is :func:`visualize_command`.
-
     Examples
     --------
     >>> import argparse

@@ -7,28 +7,18 @@ lazily, like those of :mod:`facefeat` itself.
   with an ImageNet CNN (or dlib's face-recognition ResNet);
 * :class:`~facefeat.deep.finetune.FineTunedCNN`: a scikit-learn classifier
   that trains a head on a frozen CNN, then fine-tunes its last blocks;
-* :mod:`facefeat.deep.backbones`: the networks;
+* :mod:`facefeat.deep.backbones`: the networks by name, built from one
+  module per family (:mod:`~facefeat.deep.mobilenet`,
+  :mod:`~facefeat.deep.efficientnet`, :mod:`~facefeat.deep.resnet`,
+  :mod:`~facefeat.deep.inception`);
 * :mod:`facefeat.deep.weights`: where their weights come from.
 """
 
-from importlib import import_module
+import lazy_loader as _lazy
 
-_LAZY = {
-    "DeepEmbedding": "facefeat.deep.embedding",
-    "FineTunedCNN": "facefeat.deep.finetune",
-    "BACKBONES": "facefeat.deep.backbones",
-    "build_backbone": "facefeat.deep.backbones",
-    "weights_path": "facefeat.deep.weights",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'facefeat.deep' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+    "embedding": ["DeepEmbedding"],
+    "finetune": ["FineTunedCNN"],
+    "backbones": ["BACKBONES", "build_backbone"],
+    "weights": ["weights_path"],
+})

@@ -10,9 +10,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
 
-from facefeat.batch import FaceBatch
+from facefeat.faces.batch import FaceBatch
 from facefeat.features._base import check_images
-from facefeat.models import per_thread
+from facefeat.faces.models import per_thread
 
 __all__ = ["DeepEmbedding", "BACKBONE_NAMES"]
 
@@ -117,6 +117,16 @@ def prepare_batch(images, size, mean, std, *, start=0):
     return out
 
 
+def input_size_for(backbone, input_size):
+    """Side of the square network input: ``input_size``, else the backbone's own; Inception-v3 needs 75 or more."""
+    from facefeat.deep.backbones import BACKBONES
+
+    size = input_size or BACKBONES[backbone].input_size
+    if backbone == "inception_v3" and size < 75:
+        raise InvalidParameterError(f"The 'input_size' parameter must be at least 75 for inception_v3; got {size}.")
+    return size
+
+
 @functools.lru_cache(maxsize=4)
 def _shared_model(backbone, weights, device):
     """Inference copies of backbones, shared between estimators (never trained)."""
@@ -135,8 +145,8 @@ def _shared_model(backbone, weights, device):
 def _dlib_models():
     import dlib
 
-    from facefeat.align import _predictor
-    from facefeat.models import packaged_model_path
+    from facefeat.faces.align import _predictor
+    from facefeat.faces.models import packaged_model_path
 
     return dlib.face_recognition_model_v1(str(packaged_model_path("dlib_face_resnet"))), _predictor()
 
@@ -209,8 +219,8 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    ``transform`` takes a :class:`~facefeat.batch.FaceBatch` (from
-    :class:`~facefeat.align.FaceAligner`, ideally with ``color=True``), an
+    ``transform`` takes a :class:`~facefeat.faces.batch.FaceBatch` (from
+    :class:`~facefeat.faces.align.FaceAligner`, ideally with ``color=True``), an
     array of shape (n, h, w) or (n, h, w, 3), or a list of such images, with
     values on the 0..255 scale. It returns float32.
 
@@ -298,9 +308,7 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
         from facefeat.deep.backbones import BACKBONES
 
         spec = BACKBONES[self.backbone]
-        size = self.input_size or spec.input_size
-        if self.backbone == "inception_v3" and size < 75:
-            raise InvalidParameterError(f"The 'input_size' parameter must be at least 75 for inception_v3; got {size}.")
+        size = input_size_for(self.backbone, self.input_size)
         weights = self.weights if self.weights is None or self.weights == "imagenet" else str(self.weights)
         return spec, size, weights
 

@@ -12,7 +12,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from facefeat.deep.embedding import BACKBONE_NAMES, as_image_list, prepare_batch, resolve_device, torch_threads
+from facefeat.deep.embedding import (
+    BACKBONE_NAMES,
+    as_image_list,
+    input_size_for,
+    prepare_batch,
+    resolve_device,
+    torch_threads,
+)
 
 __all__ = ["FineTunedCNN"]
 
@@ -231,14 +238,6 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ #
 
-    def _size(self):
-        from facefeat.deep.backbones import BACKBONES
-
-        size = self.input_size or BACKBONES[self.backbone].input_size
-        if self.backbone == "inception_v3" and size < 75:
-            raise InvalidParameterError(f"The 'input_size' parameter must be at least 75 for inception_v3; got {size}.")
-        return size
-
     def fit(self, X, y, groups=None):
         """Train the head, then fine-tune the last stages.
 
@@ -296,7 +295,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         from facefeat.deep.backbones import BACKBONES, build_backbone, fuse_batchnorm
 
         spec = BACKBONES[self.backbone]
-        size = self._size()
+        size = input_size_for(self.backbone, self.input_size)
         weights = self.weights if self.weights is None or self.weights == "imagenet" else str(self.weights)
         model = build_backbone(self.backbone, weights).to(device=device, memory_format=torch.channels_last)
         for p in model.parameters():
@@ -567,7 +566,7 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         from facefeat.deep.backbones import BACKBONES
 
         spec = BACKBONES[self.backbone]
-        size = self._size()
+        size = input_size_for(self.backbone, self.input_size)
         images, _ = as_image_list(X)
         device = next(self.model_.parameters()).device
         out = np.empty((len(images), len(self.classes_)))

@@ -20,11 +20,12 @@ are torchvision's published files. They are looked for in
 2. torch hub's checkpoint folder (``$TORCH_HOME/hub/checkpoints``), where
    torchvision keeps them, so files a user already has are reused;
 
-and else downloaded into the facefeat cache: to a temporary file in the same
-folder, checked against the expected SHA-256, then renamed into place, so a
-half-written or corrupted file never takes the final name; a file that fails
-the check is deleted. Set ``FACEFEAT_OFFLINE=1`` to forbid downloads; the
-error then says which file to fetch, from where, and where to put it.
+and else downloaded into the facefeat cache with :func:`pooch.retrieve` (the
+fetcher scikit-image uses): to a temporary file in the same folder, renamed
+into place once complete, so a half-written file never takes the final name;
+a file that fails the SHA-256 check is deleted. Set ``FACEFEAT_OFFLINE=1`` to
+forbid downloads; the error then says which file to fetch, from where, and
+where to put it.
 
 Checksums: where a full SHA-256 is recorded it is checked in full. For
 torchvision's files only the first 8 hex digits are recorded: torchvision
@@ -32,19 +33,21 @@ names each file ``<name>-<first 8 hex digits of its SHA-256>.pth`` and its own
 ``check_hash`` verifies exactly that prefix; the full digests could not be
 confirmed here, so facefeat checks the same prefix (32 bits: it rejects any
 truncated or corrupted download, though not a deliberately forged file).
+pooch checks full digests before the rename; a prefix is checked just after it.
 
 Any local file can be used instead: a state dict saved with
 :func:`torch.save` or a TorchScript archive (:func:`torch.jit.save`), see
 :func:`load_state_dict`.
 """
 
-import hashlib
 import importlib.util
+import logging
 import os
-import tempfile
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 __all__ = [
     "WEIGHTS",
@@ -59,8 +62,6 @@ __all__ = [
     "file_sha256",
     "load_state_dict",
 ]
-
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -169,24 +170,17 @@ class ChecksumError(OSError):
     Raised by :func:`download_file` (the download is deleted) and by
     :func:`weights_path` for a packaged file that is not the expected one.
 
+    See Also
+    --------
+    download_file : its examples show a download that fails the check.
+
     Examples
     --------
-    A local file "downloaded" through a ``file://`` address, against a wrong
-    digest:
+    An ``OSError``, like the network errors of a download:
 
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> from facefeat.deep.weights import ChecksumError, download_file
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> source = folder / "published.pth"
-    >>> _ = source.write_bytes(b"facefeat")
-    >>> try:
-    ...     download_file(source.as_uri(), folder / "cache" / "w.pth", "00000000")
-    ... except ChecksumError as err:
-    ...     print(str(err).split(": ")[-1])
-    the file is corrupted or not the published one, and was deleted
-    >>> (folder / "cache" / "w.pth").exists(), list((folder / "cache").iterdir())
-    (False, [])
+    >>> from facefeat.deep.weights import ChecksumError
+    >>> issubclass(ChecksumError, OSError)
+    True
     """
 
 
@@ -252,7 +246,7 @@ def packaged_path(name):
 
 
 def file_sha256(path):
-    """Hex SHA-256 of a file, read in 1 MiB chunks.
+    """Hex SHA-256 of a file (:func:`pooch.file_hash`, reading it in chunks).
 
     Parameters
     ----------
@@ -279,11 +273,9 @@ def file_sha256(path):
     >>> file_sha256(path) == hashlib.sha256(b"facefeat").hexdigest()
     True
     """
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    import pooch
+
+    return pooch.file_hash(path)
 
 
 def sha256_matches(digest, expected):
@@ -291,6 +283,7 @@ def sha256_matches(digest, expected):
 
     Examples
     --------
+    >>> import hashlib
     >>> d = hashlib.sha256(b"facefeat").hexdigest()
     >>> sha256_matches(d, d[:8]), sha256_matches(d, d), sha256_matches(d, "00000000")
     (True, True, False)
@@ -401,20 +394,25 @@ def weights_path(name, *, download=True, directory=None, progress=False, timeout
 
 
 def download_file(url, dest, sha256, *, progress=False, timeout=60):
-    """Download ``url`` to ``dest`` atomically, checking its SHA-256.
+    """Download ``url`` to ``dest`` with :func:`pooch.retrieve`, checking its SHA-256.
 
-    The bytes go to a temporary file next to ``dest``, hashed on the way;
-    only a file whose digest matches is renamed to ``dest``. On any failure
-    the temporary file is deleted.
+    The bytes go to a temporary file next to ``dest``, renamed to ``dest``
+    once complete; a file that fails the check is deleted, and so is the
+    temporary file on any failure. A file already at ``dest`` with the
+    expected digest is kept, not downloaded again.
 
     Parameters
     ----------
     url : str
+        An http(s), ftp or sftp address (pooch's downloaders), or ``file://``
+        (a local mirror).
     dest : path-like
     sha256 : str
         Full hex digest or a prefix of at least 8 hex digits.
     progress : bool, default=False
+        Show pooch's progress bar (tqdm) on stderr.
     timeout : float, default=60
+        Seconds to wait for an http(s) server.
 
     Returns
     -------
@@ -426,16 +424,15 @@ def download_file(url, dest, sha256, *, progress=False, timeout=60):
     ChecksumError
         The digest did not match; nothing is left behind.
     OSError
-        Network or file-system errors (``urllib.error.URLError`` is one).
+        Network or file-system errors (``requests.RequestException`` is one).
 
     Examples
     --------
-    Any address :func:`urllib.request.urlopen` reads works; here a local
-    file through ``file://``, so nothing goes over the network:
+    A local file through ``file://``, so nothing goes over the network:
 
     >>> import tempfile
     >>> from pathlib import Path
-    >>> from facefeat.deep.weights import download_file, file_sha256
+    >>> from facefeat.deep.weights import ChecksumError, download_file, file_sha256
     >>> folder = Path(tempfile.mkdtemp())
     >>> source = folder / "published.pth"
     >>> _ = source.write_bytes(b"facefeat")
@@ -444,44 +441,70 @@ def download_file(url, dest, sha256, *, progress=False, timeout=60):
     ('w.pth', b'facefeat', True)
     >>> [p.name for p in dest.parent.iterdir()]  # no temporary file left
     ['w.pth']
-    """
-    import http.client
-    import urllib.request
 
-    from tqdm.auto import tqdm
+    Against a wrong digest, the download is deleted:
+
+    >>> try:
+    ...     download_file(source.as_uri(), folder / "cache" / "other.pth", "00000000")
+    ... except ChecksumError as err:
+    ...     print(str(err).split(": ")[-1])
+    the file is corrupted or not the published one, and was deleted
+    >>> [p.name for p in dest.parent.iterdir()]
+    ['w.pth']
+    """
+    import pooch
 
     sha256_matches("0" * 64, sha256)  # validate the expected digest before downloading
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=dest.name + ".", suffix=".part")
-    tmp = Path(tmp)
+    # pooch's known_hash must be a full digest: pooch checks it before the
+    # rename. A prefix (torchvision's files) is passed as known_hash=None and
+    # checked here just after the download, deleting a file that fails.
+    prefix_only = len(sha256) < 64
+    if prefix_only and dest.is_file() and not _verified(dest, sha256):
+        dest.unlink()  # without a known_hash pooch would keep any file already there
+    downloader = _downloader(url, progress, timeout)
+    logger = pooch.get_logger()
+    level = logger.level
+    # pooch logs each download and, without known_hash, a digest to pin: facefeat shows only its progress bar
+    logger.setLevel(logging.WARNING)
     try:
-        h = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress,
-                      leave=False) as bar:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
-                    h.update(chunk)
-                    bar.update(len(chunk))
-            if total is not None and out.tell() != total:
-                raise OSError(f"incomplete download of {url}: {out.tell()} of {total} bytes")
-        digest = h.hexdigest()
-        if not sha256_matches(digest, sha256):
-            raise ChecksumError(
-                f"SHA-256 of the download from {url} is {digest}, expected {sha256}...: "
-                "the file is corrupted or not the published one, and was deleted"
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes it private
-        os.replace(tmp, dest)
-    except http.client.HTTPException as exc:  # e.g. IncompleteRead: not an OSError
-        tmp.unlink(missing_ok=True)
-        raise OSError(f"download of {url} failed: {type(exc).__name__}: {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+        pooch.retrieve(url, None if prefix_only else sha256, fname=dest.name, path=dest.parent,
+                       downloader=downloader)
+    except OSError:
+        raise  # requests' errors are OSErrors, and some also ValueErrors
+    except ValueError as exc:  # pooch's hash check failed; it has deleted the download
+        raise _checksum_error(url, sha256) from exc
+    finally:
+        logger.setLevel(level)
+    if prefix_only and not _verified(dest, sha256):
+        dest.unlink()
+        raise _checksum_error(url, sha256)
+    os.chmod(dest, 0o644)  # pooch's temporary file was private
     return dest
+
+
+def _checksum_error(url, sha256):
+    return ChecksumError(f"SHA-256 of the download from {url} is not {sha256}...: "
+                         "the file is corrupted or not the published one, and was deleted")
+
+
+def _downloader(url, progressbar, timeout):
+    """The pooch downloader for ``url``; pooch has none for ``file://``."""
+    import pooch
+
+    scheme = urlsplit(url).scheme
+    if scheme == "file":
+        return _copy_file_url
+    if scheme in ("http", "https"):
+        return pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout)
+    return pooch.choose_downloader(url, progressbar=progressbar)
+
+
+def _copy_file_url(url, output_file, pooch):
+    """A pooch downloader for ``file://`` addresses."""
+    from urllib.request import url2pathname
+
+    shutil.copyfile(url2pathname(urlsplit(url).path), output_file)
 
 
 def _is_torchscript(path):

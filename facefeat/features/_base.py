@@ -1,9 +1,12 @@
-"""Input handling shared by the image transformers."""
+"""Input handling and plumbing shared by the image transformers."""
+
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import InvalidParameterError
 
-from facefeat.batch import FaceBatch
+from facefeat.faces.batch import FaceBatch
 
 
 def check_images(X, *, gray=True, start=0):
@@ -88,10 +91,13 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
     """Base for stateless transformers from a batch of images to feature vectors.
 
     Subclasses implement ``_output_names(image_shape)`` (feature names for
-    images of that shape) and ``_transform_images(images)``. ``fit`` validates
-    the parameters and records the image shape, which fixes the feature names;
-    nothing is learned from the data, so the benchmark may apply such steps to
-    a whole dataset once before cross-validation.
+    images of that shape) and ``_transform_images(images)``; one that reads
+    more than the images from ``X`` (e.g. the landmarks of a FaceBatch)
+    returns it from ``_side_inputs(X)``, as keyword arguments of
+    ``_transform_images``. ``fit`` validates the parameters and records the
+    image shape, which fixes the feature names; nothing is learned from the
+    data, so the benchmark may apply such steps to a whole dataset once before
+    cross-validation.
 
     Attributes
     ----------
@@ -138,30 +144,22 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._validate_params()
-        self._record(check_images(X))
+        self._check(X, record=True)
         return self
 
     def fit_transform(self, X, y=None):
-        """Fit and transform, checking the images once.
+        """``fit(X).transform(X)``, checking the images once.
 
         Parameters
         ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-        y : ignored
+        X, y : as for :meth:`fit`
 
         Returns
         -------
         ndarray of shape (n, n_features_out_)
         """
-        self._validate_params()
-        images = check_images(X)
-        self._record(images)
-        return self._transform_images(images)
-
-    def _record(self, images):
-        self.image_shape_ = images[0].shape[:2]
-        self.n_features_out_ = len(self._output_names(self.image_shape_))
+        images, side = self._check(X, record=True)
+        return self._transform_images(images, **side)
 
     def transform(self, X):
         """Extract one feature vector per image.
@@ -174,8 +172,40 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n, n_features_out_)
         """
+        images, side = self._check(X)
+        return self._transform_images(images, **side)
+
+    def _check(self, X, record=False):
+        """Validate the parameters, then ``X``: its side inputs and its checked images."""
         self._validate_params()
-        return self._transform_images(check_images(X))
+        # before the images, so that a batch without what the parameters ask for is reported as such
+        side = self._side_inputs(X)
+        images = check_images(X)
+        if record:
+            self._record(images)
+        return images, side
+
+    def _side_inputs(self, X):
+        """Keyword arguments of ``_transform_images`` read from ``X`` besides its images."""
+        return {}
+
+    def _record(self, images):
+        self.image_shape_ = images[0].shape[:2]
+        self.n_features_out_ = len(self._output_names(self.image_shape_))
+
+    def _pair(self, name):
+        """Parameter ``name`` as a pair (rows, cols) of positive ints.
+
+        ``_parameter_constraints`` can only require a tuple or a list.
+        """
+        value = getattr(self, name)
+        pair = tuple(value)
+        if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral) or v < 1 for v in pair):
+            raise InvalidParameterError(
+                f"The {name!r} parameter of {type(self).__name__} must be a pair (rows, cols) of positive ints. "
+                f"Got {value!r} instead."
+            )
+        return int(pair[0]), int(pair[1])
 
     def get_feature_names_out(self, input_features=None):
         """Readable names of the output features (needs ``fit``).
@@ -195,3 +225,30 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
         return tags
+
+
+def _by_shape(extract, images, *per_image):
+    """Rows of ``extract(batch, *rows)`` for checked images, one call per distinct image shape.
+
+    ``images`` is what :func:`check_images` returns: one stacked batch, or a
+    list of images of mixed sizes, which are grouped by shape so that each
+    group still gets one vectorised pass. ``per_image`` are arrays with one
+    row per image (or None), passed on with the rows of each group.
+    """
+    if isinstance(images, np.ndarray):
+        return extract(images, *per_image)
+    out = None
+    by_shape = {}
+    for i, im in enumerate(images):
+        by_shape.setdefault(im.shape, []).append(i)
+    for idx in by_shape.values():
+        feats = extract(np.stack([images[i] for i in idx]), *(None if a is None else a[idx] for a in per_image))
+        if out is None:
+            out = np.empty((len(images), feats.shape[1]))
+        out[idx] = feats
+    return out
+
+
+def _grid_edges(n, parts):
+    """Cell edges of an even split of ``n`` pixels into ``parts`` cells."""
+    return np.linspace(0, n, parts + 1).astype(np.intp)

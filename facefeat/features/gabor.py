@@ -7,9 +7,9 @@ import numpy as np
 import scipy.fft
 from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
 
-from facefeat.batch import FaceBatch
-from facefeat.features._base import ImageTransformer, check_images
-from facefeat.landmarks import N_LANDMARKS
+from facefeat.faces.batch import FaceBatch
+from facefeat.features._base import ImageTransformer, _by_shape, _grid_edges
+from facefeat.faces.landmarks import N_LANDMARKS
 
 __all__ = ["gabor_kernel", "gabor_responses", "GaborFeatures"]
 
@@ -221,10 +221,6 @@ def _workers(n_jobs):
     return 1 if n_jobs is None else int(n_jobs)
 
 
-def _grid_edges(n, parts):
-    return np.linspace(0, n, parts + 1).astype(np.intp)
-
-
 class GaborFeatures(ImageTransformer):
     """Magnitudes of a Gabor filter bank, pooled on a grid or sampled at landmarks.
 
@@ -232,11 +228,12 @@ class GaborFeatures(ImageTransformer):
     ``n_scales`` wave numbers times ``n_orientations`` orientations, and the
     magnitudes of the responses are summarised either per cell of a ``grid``
     (mean, or mean and standard deviation) or at facial landmarks of a
-    :class:`~facefeat.batch.FaceBatch`, as in the Gabor coding of facial
+    :class:`~facefeat.faces.batch.FaceBatch`, as in the Gabor coding of facial
     expressions of Lyons et al. [1]_. The kernels and default 5 x 8 bank are
-    those of the elastic graph matching literature [2]_ [3]_: wave numbers
-    ``k_max / f**s`` with ``k_max = pi/2`` and ``f = sqrt(2)`` (wavelengths
-    4 to 16 pixels), orientations ``pi * o / 8``, envelope ``sigma = 2 pi``.
+    those of the elastic graph matching literature (see :func:`gabor_kernel`):
+    wave numbers ``k_max / f**s`` with ``k_max = pi/2`` and ``f = sqrt(2)``
+    (wavelengths 4 to 16 pixels), orientations ``pi * o / 8``, envelope
+    ``sigma = 2 pi``.
 
     Parameters
     ----------
@@ -259,8 +256,8 @@ class GaborFeatures(ImageTransformer):
     sample : {'grid', 'landmarks'}, default='grid'
         Pool over grid cells, or read the magnitudes at landmark points
         (bilinear interpolation). ``landmarks`` needs a
-        :class:`~facefeat.batch.FaceBatch` (landmarks in the crop frame, e.g.
-        from :class:`~facefeat.align.FaceAligner`) and ``pool='mean'``.
+        :class:`~facefeat.faces.batch.FaceBatch` (landmarks in the crop frame, e.g.
+        from :class:`~facefeat.faces.align.FaceAligner`) and ``pool='mean'``.
     landmarks : tuple of int or None, default=None
         Indices (iBUG-68) of the points read with ``sample='landmarks'``;
         None for all 68.
@@ -307,14 +304,6 @@ class GaborFeatures(ImageTransformer):
            expressions with Gabor wavelets", Proceedings of the Third IEEE
            International Conference on Automatic Face and Gesture Recognition,
            pp. 200-205, 1998. :DOI:`10.1109/AFGR.1998.670949`
-    .. [2] M. Lades, J. C. Vorbruggen, J. Buhmann, J. Lange, C. von der
-           Malsburg, R. P. Wurtz and W. Konen, "Distortion invariant object
-           recognition in the dynamic link architecture", IEEE Transactions on
-           Computers, 42(3), pp. 300-311, 1993. :DOI:`10.1109/12.210173`
-    .. [3] L. Wiskott, J.-M. Fellous, N. Kruger and C. von der Malsburg, "Face
-           recognition by elastic bunch graph matching", IEEE Transactions on
-           Pattern Analysis and Machine Intelligence, 19(7), pp. 775-779, 1997.
-           :DOI:`10.1109/34.598235`
 
     Examples
     --------
@@ -329,7 +318,7 @@ class GaborFeatures(ImageTransformer):
 
     Sampled at landmarks of aligned faces:
 
-    >>> from facefeat.batch import FaceBatch
+    >>> from facefeat.faces.batch import FaceBatch
     >>> points = np.tile([[24.0, 24.0]], (4, 68, 1))
     >>> batch = FaceBatch(faces, points, np.ones(4, bool))
     >>> GaborFeatures(sample="landmarks", landmarks=(36, 45, 48)).fit_transform(batch).shape
@@ -370,22 +359,13 @@ class GaborFeatures(ImageTransformer):
 
     def _validate_params(self):
         super()._validate_params()
-        self._grid()
+        self._pair("grid")
         self._points()
         if self.sample == "landmarks" and self.pool != "mean":
             raise InvalidParameterError(
                 f"The 'pool' parameter of {type(self).__name__} must be 'mean' with sample='landmarks' "
                 f"(one magnitude per point). Got {self.pool!r} instead."
             )
-
-    def _grid(self):
-        grid = tuple(self.grid)
-        if len(grid) != 2 or any(isinstance(g, bool) or not isinstance(g, Integral) or g < 1 for g in grid):
-            raise InvalidParameterError(
-                f"The 'grid' parameter of {type(self).__name__} must be a pair (rows, cols) of positive ints. "
-                f"Got {self.grid!r} instead."
-            )
-        return int(grid[0]), int(grid[1])
 
     def _points(self):
         if self.landmarks is None:
@@ -409,7 +389,7 @@ class GaborFeatures(ImageTransformer):
         prefixes = [f"gabor_s{s}_o{o}" for s in range(self.n_scales) for o in range(self.n_orientations)]
         if self.sample == "landmarks":
             return [f"{p}_p{i}" for p in prefixes for i in self._points()]
-        gr, gc = self._grid()
+        gr, gc = self._pair("grid")
         cells = [f"c{i}x{j}" for i in range(gr) for j in range(gc)]
         if self.pool == "mean":
             return [f"{p}_{c}" for p in prefixes for c in cells]
@@ -417,84 +397,18 @@ class GaborFeatures(ImageTransformer):
 
     # ----------------------------------------------------------- transform
 
-    def fit(self, X, y=None):
-        """Validate parameters and record the input image shape.
-
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-            A FaceBatch when ``sample='landmarks'``.
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        self._validate_params()
-        self._landmarks_of(X)
-        self._record(check_images(X))
-        return self
-
-    def fit_transform(self, X, y=None):
-        """Fit and transform, checking the images once.
-
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-        y : ignored
-
-        Returns
-        -------
-        ndarray of shape (n, n_features_out_)
-        """
-        self._validate_params()
-        points = self._landmarks_of(X)
-        images = check_images(X)
-        self._record(images)
-        return self._features(images, points)
-
-    def transform(self, X):
-        """Gabor magnitudes of each image, pooled or sampled.
-
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-            A FaceBatch when ``sample='landmarks'``.
-
-        Returns
-        -------
-        ndarray of shape (n, n_features_out_)
-        """
-        self._validate_params()
-        points = self._landmarks_of(X)
-        return self._features(check_images(X), points)
-
-    def _landmarks_of(self, X):
+    def _side_inputs(self, X):
         if self.sample != "landmarks":
-            return None
+            return {}
         if not isinstance(X, FaceBatch):
             raise ValueError(
                 f"{type(self).__name__}(sample='landmarks') needs a FaceBatch with landmarks in the crop frame "
                 f"(e.g. the output of FaceAligner), got {type(X).__name__}"
             )
-        return X.landmarks[:, list(self._points())]
+        return {"points": X.landmarks[:, list(self._points())]}
 
-    def _transform_images(self, images):
-        return self._features(images, None)
-
-    def _features(self, images, points):
-        if isinstance(images, np.ndarray):
-            return self._extract(images, points)
-        out = None
-        by_shape = {}
-        for i, im in enumerate(images):
-            by_shape.setdefault(im.shape, []).append(i)
-        for idx in by_shape.values():
-            feats = self._extract(np.stack([images[i] for i in idx]), None if points is None else points[idx])
-            if out is None:
-                out = np.empty((len(images), feats.shape[1]))
-            out[idx] = feats
-        return out
+    def _transform_images(self, images, points=None):
+        return _by_shape(self._extract, images, points)
 
     def _extract(self, batch, points):
         n, h, w = batch.shape
@@ -508,7 +422,7 @@ class GaborFeatures(ImageTransformer):
 
             _magnitudes(batch, *self._bank(), consume, _workers(self.n_jobs))
             return out.reshape(n, -1)
-        gr, gc = self._grid()
+        gr, gc = self._pair("grid")
         re, ce = _grid_edges(h, gr), _grid_edges(w, gc)
         sizes = np.outer(np.diff(re), np.diff(ce))
         with_std = self.pool == "mean_std"

@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from facefeat.batch import FaceBatch
-from facefeat.landmarks import LEFT_EYE, N_LANDMARKS, RIGHT_EYE
+from facefeat.faces.batch import FaceBatch
+from facefeat.faces.landmarks import LEFT_EYE, N_LANDMARKS, RIGHT_EYE
 
 # Curated measurements on the iBUG-68 scheme, each tied to a facial action:
 # distances (i, j) and angles (i, vertex, k) in degrees.
@@ -138,7 +138,7 @@ class LandmarkGeometry(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Input: a :class:`~facefeat.batch.FaceBatch` (its ``landmarks``), an array
+    Input: a :class:`~facefeat.faces.batch.FaceBatch` (its ``landmarks``), an array
     of shape (n, n_points, 2), or its flat form (n, 2 * n_points).
 
     References
@@ -149,7 +149,7 @@ class LandmarkGeometry(TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> from facefeat.synthetic import make_expressions
+    >>> from facefeat.images.synthetic import make_expressions
     >>> ds = make_expressions(n_subjects=1, n_per_class=1)
     >>> geom = LandmarkGeometry().fit(ds.landmarks)
     >>> X = geom.transform(ds.landmarks)

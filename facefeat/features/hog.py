@@ -4,7 +4,7 @@ from numbers import Integral
 
 import numpy as np
 from skimage.feature import hog
-from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from facefeat.features._base import ImageTransformer
 
@@ -102,16 +102,6 @@ class HOGFeatures(ImageTransformer):
         super()._validate_params()
         self._pair("pixels_per_cell")
         self._pair("cells_per_block")
-
-    def _pair(self, name):
-        value = getattr(self, name)
-        pair = tuple(value)
-        if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral) or v < 1 for v in pair):
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {type(self).__name__} must be a pair (rows, cols) of positive ints. "
-                f"Got {value!r} instead."
-            )
-        return int(pair[0]), int(pair[1])
 
     def _block_grid(self, image_shape):
         """Number of block rows and columns for images of ``image_shape``."""

@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
 
-from facefeat.features._base import ImageTransformer
+from facefeat.features._base import ImageTransformer, _by_shape, _grid_edges
 
 __all__ = ["local_binary_pattern", "LBPHistogram", "n_lbp_bins"]
 
@@ -454,11 +454,6 @@ def _code_lut(P, method, compact=False):
 # histograms
 
 
-def _grid_edges(n, parts):
-    """Cell edges of an even split of ``n`` pixels into ``parts`` cells."""
-    return np.linspace(0, n, parts + 1).astype(np.intp)
-
-
 def _cell_index(shape, grid):
     """Cell number (row-major) of every pixel of an image of ``shape``."""
     (h, w), (gr, gc) = shape, grid
@@ -628,7 +623,7 @@ class LBPHistogram(ImageTransformer):
     def _validate_params(self):
         super()._validate_params()
         self._scales()
-        self._grid()
+        self._pair("grid")
 
     def _scales(self):
         """The (P, R) pairs, validated element by element."""
@@ -658,17 +653,8 @@ class LBPHistogram(ImageTransformer):
             )
         return [(int(p), float(r)) for p, r in zip(points, radii)]
 
-    def _grid(self):
-        grid = tuple(self.grid)
-        if len(grid) != 2 or any(isinstance(g, bool) or not isinstance(g, Integral) or g < 1 for g in grid):
-            raise InvalidParameterError(
-                f"The 'grid' parameter of {type(self).__name__} must be a pair (rows, cols) of positive ints. "
-                f"Got {self.grid!r} instead."
-            )
-        return int(grid[0]), int(grid[1])
-
     def _output_names(self, image_shape):
-        gr, gc = self._grid()
+        gr, gc = self._pair("grid")
         names = []
         for P, R in self._scales():
             r = _radius_name(R)
@@ -677,23 +663,11 @@ class LBPHistogram(ImageTransformer):
         return names
 
     def _transform_images(self, images):
-        if isinstance(images, np.ndarray):
-            return self._histograms(images)
-        # mixed sizes: one vectorised pass per distinct shape
-        out = None
-        by_shape = {}
-        for k, im in enumerate(images):
-            by_shape.setdefault(im.shape, []).append(k)
-        for idx in by_shape.values():
-            feats = self._histograms(np.stack([images[k] for k in idx]))
-            if out is None:
-                out = np.empty((len(images), feats.shape[1]))
-            out[idx] = feats
-        return out
+        return _by_shape(self._histograms, images)
 
     def _histograms(self, batch):
         n, h, w = batch.shape
-        grid = self._grid()
+        grid = self._pair("grid")
         sizes = _cell_sizes((h, w), grid)
         blocks = []
         for P, R in self._scales():

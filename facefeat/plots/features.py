@@ -124,12 +124,9 @@ def plot_lbp(face, *, P=8, R=1.0, method="nri_uniform", grid=(7, 7)):
         histograms as an image of shape (grid[0] * grid[1], n_bins), one
         row per cell in row-major order.
 
-    References
-    ----------
-    .. [1] T. Ahonen, A. Hadid and M. Pietikainen, "Face description with local
-           binary patterns: application to face recognition", IEEE Transactions
-           on Pattern Analysis and Machine Intelligence, 28(12), pp. 2037-2041,
-           2006. :DOI:`10.1109/TPAMI.2006.244`
+    Notes
+    -----
+    The method and its references: :class:`~facefeat.features.lbp.LBPHistogram`.
 
     Examples
     --------
@@ -202,12 +199,9 @@ def plot_hog(face, *, orientations=9, pixels_per_cell=(12, 12), cells_per_block=
         Two panels: the face with the cell grid, and the glyph image of
         shape (h, w), values >= 0.
 
-    References
-    ----------
-    .. [1] N. Dalal and B. Triggs, "Histograms of oriented gradients for human
-           detection", IEEE Conference on Computer Vision and Pattern
-           Recognition (CVPR), vol. 1, pp. 886-893, 2005.
-           :DOI:`10.1109/CVPR.2005.177`
+    Notes
+    -----
+    The method and its references: :class:`~facefeat.features.hog.HOGFeatures`.
 
     Examples
     --------
@@ -276,12 +270,9 @@ def plot_gabor(face, *, n_scales=5, n_orientations=8, k_max=np.pi / 2, f=np.sqrt
         ``n_scales * n_orientations`` panels in row-major order, each an
         image of shape (h, w) of magnitudes >= 0.
 
-    References
-    ----------
-    .. [1] M. Lyons, S. Akamatsu, M. Kamachi and J. Gyoba, "Coding facial
-           expressions with Gabor wavelets", Proceedings of the Third IEEE
-           International Conference on Automatic Face and Gesture Recognition,
-           pp. 200-205, 1998. :DOI:`10.1109/AFGR.1998.670949`
+    Notes
+    -----
+    The method and its references: :class:`~facefeat.features.gabor.GaborFeatures`.
 
     Examples
     --------

@@ -1,19 +1,21 @@
 """Facial shape: Procrustes analysis, point distribution models and Active Shape Models.
 
 Shapes are ``(n_points, 2)`` float arrays of ``(x, y)`` pixel coordinates,
-0-based; 68-point shapes follow the iBUG scheme of :mod:`facefeat.landmarks`.
+0-based; 68-point shapes follow the iBUG scheme of :mod:`facefeat.faces.landmarks`.
 
 =====================================  =====================================================
 :mod:`facefeat.shape.pdm`              :class:`PointDistributionModel`, :class:`Pose`,
                                        :func:`generalized_procrustes`, :func:`align_similarity`
 :mod:`facefeat.shape.profiles`         grey-level profile models (1-D and 2-D)
-:mod:`facefeat.shape.asm`              :class:`ActiveShapeModel`, :class:`ASMFitter`,
-                                       :class:`FittingResult`, :func:`train_asm`
+:mod:`facefeat.shape.model`            :class:`ActiveShapeModel`, :func:`train_asm`
+:mod:`facefeat.shape.fitter`           :class:`ASMFitter`
+:mod:`facefeat.shape.result`           :class:`FittingResult`
+:mod:`facefeat.shape.training_data`    :func:`load_landmarked_images`, :func:`detect_face_box`
+:mod:`facefeat.shape.asm`              the ASM names above in one place (overview, references)
 :mod:`facefeat.shape.features`         :class:`ASMShape`, shape parameters as features
 :mod:`facefeat.shape.pts`              300-W ``.pts`` files (1-based on disk)
 :mod:`facefeat.shape.metrics`          normalised mean error (300-W convention)
 :mod:`facefeat.shape.plots`            fitting sequences, modes of variation, error curves
-:mod:`facefeat.shape.cli`              ``facefeat asm train``, ``landmarks``, ``landmarks-eval``
 =====================================  =====================================================
 
 Names are imported lazily, so ``import facefeat.shape`` does not load dlib,
@@ -28,37 +30,17 @@ Examples
 ((68, 2), True)
 """
 
-from importlib import import_module
+import lazy_loader as _lazy
 
-_LAZY = {
-    "Pose": "facefeat.shape.pdm",
-    "align_similarity": "facefeat.shape.pdm",
-    "generalized_procrustes": "facefeat.shape.pdm",
-    "PointDistributionModel": "facefeat.shape.pdm",
-    "ProfileModel": "facefeat.shape.profiles",
-    "PatchModel": "facefeat.shape.profiles",
-    "ActiveShapeModel": "facefeat.shape.asm",
-    "ASMFitter": "facefeat.shape.asm",
-    "FittingResult": "facefeat.shape.asm",
-    "train_asm": "facefeat.shape.asm",
-    "load_landmarked_images": "facefeat.shape.asm",
-    "detect_face_box": "facefeat.shape.asm",
-    "ASMShape": "facefeat.shape.features",
-    "read_pts": "facefeat.shape.pts",
-    "write_pts": "facefeat.shape.pts",
-    "normalized_mean_error": "facefeat.shape.metrics",
-    "plot_fitting_sequence": "facefeat.shape.plots",
-    "plot_modes": "facefeat.shape.plots",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name):
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'facefeat.shape' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+    "pdm": ["Pose", "align_similarity", "generalized_procrustes", "PointDistributionModel"],
+    "profiles": ["ProfileModel", "PatchModel"],
+    "model": ["ActiveShapeModel", "train_asm"],
+    "fitter": ["ASMFitter"],
+    "result": ["FittingResult"],
+    "training_data": ["load_landmarked_images", "detect_face_box"],
+    "features": ["ASMShape"],
+    "pts": ["read_pts", "write_pts"],
+    "metrics": ["normalized_mean_error"],
+    "plots": ["plot_fitting_sequence", "plot_modes"],
+})

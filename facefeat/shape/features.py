@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from facefeat.batch import FaceBatch
+from facefeat.faces.batch import FaceBatch
 from facefeat.shape.pdm import PointDistributionModel
 
 __all__ = ["ASMShape"]
@@ -82,7 +82,7 @@ class ASMShape(TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> from facefeat.synthetic import make_expressions
+    >>> from facefeat.images.synthetic import make_expressions
     >>> ds = make_expressions(n_subjects=2, n_per_class=1)
     >>> est = ASMShape(n_components=4, residual=True).fit(ds.landmarks)
     >>> est.transform(ds.landmarks).shape

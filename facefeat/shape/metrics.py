@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from facefeat.landmarks import LEFT_EYE_OUTER, N_LANDMARKS, RIGHT_EYE_OUTER
+from facefeat.faces.landmarks import LEFT_EYE_OUTER, N_LANDMARKS, RIGHT_EYE_OUTER
 
 __all__ = ["normalized_mean_error", "error_summary", "cumulative_error_distribution"]
 

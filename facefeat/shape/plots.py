@@ -8,7 +8,7 @@ made without pyplot (no global state, nothing shown); save it with
 import numpy as np
 from matplotlib.figure import Figure
 
-from facefeat.landmarks import N_LANDMARKS
+from facefeat.faces.landmarks import N_LANDMARKS
 from facefeat.shape.profiles import IBUG68_CONTOURS
 
 __all__ = ["draw_shape", "plot_fitting_sequence", "plot_modes", "plot_cumulative_error"]
@@ -39,7 +39,7 @@ def draw_shape(ax, shape, *, color="tab:red", markersize=2.5, linewidth=0.8, lin
     >>> import numpy as np
     >>> from matplotlib.figure import Figure
     >>> from facefeat.shape.plots import draw_shape
-    >>> from facefeat.synthetic import make_expressions
+    >>> from facefeat.images.synthetic import make_expressions
     >>> ds = make_expressions(n_subjects=1, n_per_class=1, classes=["happiness"])
     >>> ax = Figure().subplots()
     >>> _ = ax.imshow(ds.images[0], cmap="gray")

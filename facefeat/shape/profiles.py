@@ -33,7 +33,7 @@ from numbers import Integral, Real
 import cv2
 import numpy as np
 
-from facefeat.landmarks import (
+from facefeat.faces.landmarks import (
     INNER_LIPS,
     JAW,
     LEFT_BROW,
@@ -279,7 +279,61 @@ def _sample_derivatives(image, shape, normals, half_length, n_parallel, spacing)
     return np.diff(vals, axis=-1)
 
 
-class ProfileModel:
+class _LandmarkGaussians:
+    """Per-landmark Gaussians of the profiles at, and in discriminative models beside, the true points.
+
+    The Gaussian of the profiles beside the points has the ``neg_`` attributes.
+    A subclass names the fitted arrays of its Gaussian in ``_GAUSSIAN``
+    (``mean_`` first), computes them with ``_gaussian(G)`` and scores profiles
+    with ``_distance(profiles, *arrays)``.
+    """
+
+    _GAUSSIAN = ("mean_",)
+
+    def _fit_profiles(self, G, G_neg=None):
+        """Statistics from profiles ``G`` of shape (n_samples, n_points, d) at the true points
+        (and ``G_neg`` beside them, for a discriminative cost)."""
+        self._check_params()
+        if len(G) < 1:
+            raise ValueError("no training profiles")
+        self._set_gaussian("", self._gaussian(G))
+        self.n_samples_ = len(G)
+        if G_neg is not None:
+            self._set_gaussian("neg_", self._gaussian(G_neg))
+        return self
+
+    def _set_gaussian(self, prefix, arrays):
+        for name, value in zip(self._GAUSSIAN, arrays):
+            setattr(self, prefix + name, value)
+
+    def _get_gaussian(self, prefix):
+        return tuple(getattr(self, prefix + name) for name in self._GAUSSIAN)
+
+    def cost(self, profiles):
+        """Mahalanobis distance of profiles to each landmark's model.
+
+        With a model of the profiles beside the true points (``neg_mean_``,
+        learned by ``ActiveShapeModel(discriminative=True)``), the distance to
+        that model is subtracted: twice the log-likelihood ratio, up to a
+        constant per landmark.
+
+        Parameters
+        ----------
+        profiles : ndarray of shape (n_points, ..., d)
+            Derivative profiles (:class:`ProfileModel`) or patch descriptors
+            (:class:`PatchModel`, whose distance takes the PPCA form).
+
+        Returns
+        -------
+        ndarray of shape (n_points, ...)
+        """
+        c = self._distance(profiles, *self._get_gaussian(""))
+        if getattr(self, "neg_mean_", None) is not None:
+            c = c - self._distance(profiles, *self._get_gaussian("neg_"))
+        return c.reshape(profiles.shape[:-1])
+
+
+class ProfileModel(_LandmarkGaussians):
     """Mean and covariance of the derivative profiles of every landmark (one pyramid level).
 
     Parameters
@@ -326,6 +380,8 @@ class ProfileModel:
     >>> offsets.tolist()   # both points step 2 px back onto the edge
     [-2, -2]
     """
+
+    _GAUSSIAN = ("mean_", "precision_")
 
     def __init__(self, half_length=4, n_parallel=1, spacing=1.0, regularization=0.1, contours=None):
         self.half_length = half_length
@@ -382,39 +438,6 @@ class ProfileModel:
         avg = np.maximum(np.trace(cov, axis1=1, axis2=2) / d, 1e-8)
         cov = (1 - r) * cov + r * avg[:, None, None] * np.eye(d)
         return mean, np.linalg.inv(cov)
-
-    def _fit_profiles(self, G, G_neg=None):
-        """Statistics from profiles ``G`` of shape (n_samples, n_points, d) at the true points
-        (and ``G_neg`` beside them, for a discriminative cost)."""
-        self._check_params()
-        if len(G) < 1:
-            raise ValueError("no training profiles")
-        self.mean_, self.precision_ = self._gaussian(G)
-        self.n_samples_ = len(G)
-        if G_neg is not None:
-            self.neg_mean_, self.neg_precision_ = self._gaussian(G_neg)
-        return self
-
-    def cost(self, profiles):
-        """Mahalanobis distance of profiles to each landmark's model.
-
-        With a model of the profiles beside the true points (``neg_mean_``,
-        learned by ``ActiveShapeModel(discriminative=True)``), the distance to
-        that model is subtracted: twice the log-likelihood ratio, up to a
-        constant per landmark.
-
-        Parameters
-        ----------
-        profiles : ndarray of shape (n_points, ..., d)
-
-        Returns
-        -------
-        ndarray of shape (n_points, ...)
-        """
-        c = self._distance(profiles, self.mean_, self.precision_)
-        if getattr(self, "neg_mean_", None) is not None:
-            c = c - self._distance(profiles, self.neg_mean_, self.neg_precision_)
-        return c
 
     @staticmethod
     def _distance(profiles, mean, precision):
@@ -488,7 +511,7 @@ def gradient_image(image):
     return np.dstack([gx, gy])
 
 
-class PatchModel:
+class PatchModel(_LandmarkGaussians):
     """Two-dimensional profiles: image gradients in a square patch around each landmark.
 
     The descriptor of a landmark is the gradient ``(d/dx, d/dy)`` on a
@@ -539,6 +562,8 @@ class PatchModel:
     >>> moves[0].tolist()
     [-2.0, 1.0]
     """
+
+    _GAUSSIAN = ("mean_", "basis_", "rest_")
 
     def __init__(self, half_size=3, n_modes=16, regularization=0.1):
         self.half_size = half_size
@@ -606,15 +631,6 @@ class PatchModel:
         scale = np.sqrt(np.maximum(1.0 / rest[:, None] - 1.0 / lam, 0.0))
         return mean, evecs[:, :, :r] * scale[:, None, :], rest
 
-    def _fit_profiles(self, G, G_neg=None):
-        """Statistics from descriptors at the true points (and, optionally, beside them)."""
-        self._check_params()
-        self.mean_, self.basis_, self.rest_ = self._gaussian(G)
-        self.n_samples_ = len(G)
-        if G_neg is not None:
-            self.neg_mean_, self.neg_basis_, self.neg_rest_ = self._gaussian(G_neg)
-        return self
-
     @staticmethod
     def _distance(profiles, mean, basis, rest):
         n, d = mean.shape
@@ -631,9 +647,9 @@ class PatchModel:
         if cache is not None and cache[0] == key:
             return cache[1]
         parts, terms = [], []
-        models = [(self.mean_, self.basis_, self.rest_, 1.0)]
+        models = [(*self._get_gaussian(""), 1.0)]
         if getattr(self, "neg_mean_", None) is not None:
-            models.append((self.neg_mean_, self.neg_basis_, self.neg_rest_, -1.0))
+            models.append((*self._get_gaussian("neg_"), -1.0))
         for mean, basis, rest, sign in models:
             parts += [basis, mean[:, :, None]]
             mb = np.einsum("pd,pdr->pr", mean, basis)
@@ -668,19 +684,6 @@ class PatchModel:
         state = self.__dict__.copy()
         state.pop("_stack_cache", None)
         return state
-
-    def cost(self, profiles):
-        """Mahalanobis distance (PPCA form) of descriptors ``(n_points, ..., d)`` to the model.
-
-        With a model of the descriptors beside the true points (``neg_mean_``,
-        learned by ``ActiveShapeModel(discriminative=True)``), the distance to
-        that model is subtracted: twice the log-likelihood ratio, up to a
-        constant per landmark.
-        """
-        c = self._distance(profiles, self.mean_, self.basis_, self.rest_)
-        if getattr(self, "neg_mean_", None) is not None:
-            c = c - self._distance(profiles, self.neg_mean_, self.neg_basis_, self.neg_rest_)
-        return c.reshape(profiles.shape[:-1])
 
     def search(self, image, shape, search_range=2, normals=None, grad=None):
         """Best integer displacement of every landmark on a square grid.

@@ -187,7 +187,7 @@ def find_pts_pairs(paths):
     ...     [os.path.basename(i) for i, _ in find_pts_pairs(tmp)]
     ['a.jpg']
     """
-    from facefeat.io import is_image_file
+    from facefeat.images.io import is_image_file
 
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]

@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from facefeat.classifiers import HMMClassifier, HMMFitWarning, NaiveHMMClassifier
-from facefeat.classifiers.hmm import _emission_covariances, _FlooredGaussianHMM
+from facefeat.classifiers._hmm import _emission_covariances, _FlooredGaussianHMM
 
 T, K = 6, 4  # steps per sequence, features per step
 
@@ -233,8 +233,8 @@ def test_lbp_hmm_recipe_on_ck_plus():
     from conftest import shared_dataset
     from sklearn.metrics import f1_score
 
-    from facefeat.align import FaceAligner
-    from facefeat.datasets import load_folder
+    from facefeat.faces.align import FaceAligner
+    from facefeat.images.datasets import load_folder
     from facefeat.evaluation import make_folds
     from facefeat.features.lbp import LBPHistogram
     from facefeat.pipelines import load_recipe

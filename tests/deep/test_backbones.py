@@ -6,8 +6,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from facefeat.deep import weights as W  # noqa: E402
-from facefeat.deep.backbones import BACKBONES, _SameConv2d, build_backbone, stage_names  # noqa: E402
+from facefeat.deep.backbones import BACKBONES, build_backbone, stage_names  # noqa: E402
+from facefeat.deep.efficientnet import _SameConv2d  # noqa: E402
 from facefeat.deep.embedding import prepare_batch  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 # Parameter counts published with torchvision's weights ("num_params") and,
 # for EfficientNet-Lite0, by the TensorFlow release (4.65 M).
@@ -23,14 +26,6 @@ PARAMS = {
 # ImageNet class indices
 CUP = {504, 967, 968}  # coffee mug, espresso, cup
 CAT = {281, 282, 285}  # tabby, tiger cat, Egyptian cat
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.mark.parametrize("name", sorted(BACKBONES))

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 
-from facefeat.batch import FaceBatch  # noqa: E402
+from facefeat.faces.batch import FaceBatch  # noqa: E402
 from facefeat.deep import weights as W  # noqa: E402
 from facefeat.deep.embedding import DeepEmbedding  # noqa: E402
 
@@ -22,8 +22,8 @@ FAST = dict(backbone="resnet18", weights=None, input_size=48, n_threads=1)
 
 @pytest.fixture(scope="module")
 def data():
-    from facefeat.align import FaceAligner
-    from facefeat.synthetic import make_expressions
+    from facefeat.faces.align import FaceAligner
+    from facefeat.images.synthetic import make_expressions
 
     ds = make_expressions(n_subjects=2, n_per_class=1)
     return FaceAligner(size=64).fit_transform(ds.images), np.asarray(ds.labels)

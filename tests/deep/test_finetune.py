@@ -20,8 +20,8 @@ TINY = dict(backbone="mobilenet_v2", input_size=64, epochs=1, finetune_epochs=1,
 
 @pytest.fixture(scope="module")
 def data():
-    from facefeat.align import FaceAligner
-    from facefeat.synthetic import make_expressions
+    from facefeat.faces.align import FaceAligner
+    from facefeat.images.synthetic import make_expressions
 
     ds = make_expressions(n_subjects=2, n_per_class=1)
     faces = FaceAligner(size=64).fit_transform(ds.images)

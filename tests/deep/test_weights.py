@@ -17,6 +17,8 @@ torch = pytest.importorskip("torch")
 from facefeat.deep import weights as W  # noqa: E402
 from facefeat.deep.backbones import build_backbone  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 class _Server:
     """A tiny HTTP server on 127.0.0.1 serving bytes by path, counting requests."""
@@ -64,14 +66,6 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("FACEFEAT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.delenv("FACEFEAT_OFFLINE", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _checkpoint():

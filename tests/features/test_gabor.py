@@ -9,7 +9,7 @@ from scipy.signal import convolve2d
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
-from facefeat.batch import FaceBatch
+from facefeat.faces.batch import FaceBatch
 from facefeat.features.gabor import GaborFeatures, gabor_kernel, gabor_responses
 
 RNG = np.random.default_rng(3)

@@ -3,9 +3,9 @@ import pickle
 import numpy as np
 import pytest
 
-from facefeat.batch import FaceBatch
+from facefeat.faces.batch import FaceBatch
 from facefeat.features.geometry import CURATED_ANGLES, CURATED_DISTANCES, LandmarkGeometry, procrustes_align
-from facefeat.landmarks import eye_centres
+from facefeat.faces.landmarks import eye_centres
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from skimage.feature import hog
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
-from facefeat.batch import FaceBatch
+from facefeat.faces.batch import FaceBatch
 from facefeat.features.hog import HOGFeatures
 
 

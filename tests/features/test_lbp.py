@@ -10,7 +10,7 @@ from skimage.feature import local_binary_pattern as sk_lbp
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
-from facefeat.batch import FaceBatch
+from facefeat.faces.batch import FaceBatch
 from facefeat.features.lbp import LBPHistogram, local_binary_pattern, n_lbp_bins
 
 # scikit-image warns on every float image; the float case is the point here
@@ -303,7 +303,7 @@ def test_set_output_pandas(faces):
 @pytest.mark.parametrize("name", ["ck_plus_48", "jaffe"])
 def test_codes_equal_skimage_on_real_faces(name):
     from conftest import shared_dataset
-    from facefeat.datasets import load_folder
+    from facefeat.images.datasets import load_folder
 
     ds = load_folder(shared_dataset(name))
     images, _ = ds.subset(np.linspace(0, len(ds) - 1, 6).astype(int)).read_images()

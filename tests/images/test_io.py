@@ -4,11 +4,9 @@ import errno
 import math
 import os
 import pickle
-import struct
 import sys
 import time
 import warnings
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFile
 
+from conftest import png_bytes
 from facefeat.images.io import (
     DEFAULT_MAX_PIXELS,
     IMAGE_EXTENSIONS,
@@ -52,21 +51,6 @@ def _save(path, array_or_image, **kw):
         im = Image.fromarray(im)
     im.save(path, **kw)
     return path
-
-
-def _chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def _png_bytes(width, height, idat_raw=b"\x00" * 16):
-    """A hand-made 8-bit gray PNG: real IHDR with a valid CRC, tiny IDAT."""
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _chunk(b"IHDR", ihdr)
-        + _chunk(b"IDAT", zlib.compress(idat_raw))
-        + _chunk(b"IEND", b"")
-    )
 
 
 # ------------------------------------------------------------ round trips
@@ -431,7 +415,7 @@ def test_errors_pickle(tmp_path):
 # ------------------------------------------------------ decompression bombs
 def test_crafted_png_helper_is_valid(tmp_path):
     path = tmp_path / "tiny.png"
-    path.write_bytes(_png_bytes(3, 2, b"\x00\x01\x02\x03\x00\x04\x05\x06"))
+    path.write_bytes(png_bytes(3, 2, b"\x00\x01\x02\x03\x00\x04\x05\x06"))
     assert read_image(path).tolist() == [[1, 2, 3], [4, 5, 6]]
 
 
@@ -440,7 +424,7 @@ def test_crafted_png_helper_is_valid(tmp_path):
 )
 def test_decompression_bomb_refused_before_decoding(tmp_path, side):
     path = tmp_path / f"bomb{side}.png"
-    path.write_bytes(_png_bytes(side, side))
+    path.write_bytes(png_bytes(side, side))
     assert path.stat().st_size < 200
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -459,7 +443,7 @@ def test_decompression_bomb_refused_before_decoding(tmp_path, side):
 
 def test_pillow_hard_limit_is_wrapped(tmp_path):
     path = tmp_path / "bomb.png"
-    path.write_bytes(_png_bytes(60000, 60000))
+    path.write_bytes(png_bytes(60000, 60000))
     with pytest.raises(DecompressionBombError) as ei:
         read_image(path, max_pixels=math.inf)  # ours off, Pillow's still refuses
     assert "Pillow" in ei.value.reason and "60000x60000" in str(ei.value)
@@ -564,7 +548,7 @@ def test_read_images_arguments(tmp_path):
 
 def test_read_images_bomb_is_skipped(tmp_path):
     bomb = tmp_path / "bomb.png"
-    bomb.write_bytes(_png_bytes(60000, 60000))
+    bomb.write_bytes(png_bytes(60000, 60000))
     ok = _save(tmp_path / "ok.png", _gradient())
     with pytest.warns(SkippedImagesWarning, match="bomb.png"):
         res = read_images([bomb, ok], on_error="skip")

@@ -26,7 +26,7 @@ SMALL = dict(n_levels=2, face_width=64, n_components=8)
 
 @pytest.fixture(scope="module")
 def synth():
-    from facefeat.synthetic import make_expressions
+    from facefeat.images.synthetic import make_expressions
 
     return make_expressions(n_subjects=6, n_per_class=2)
 
@@ -165,7 +165,7 @@ def test_default_model_is_shipped_small_and_fits_offline():
     image = astronaut()
     result = ASMFitter(asm).fit_image(image)
     assert result.face_found
-    # the astronaut's face (dlib's landmarks, see facefeat.synthetic) spans x 179-272, y 87-178
+    # the astronaut's face (dlib's landmarks, see facefeat.images.synthetic) spans x 179-272, y 87-178
     x0, y0 = result.shape.min(axis=0)
     x1, y1 = result.shape.max(axis=0)
     assert 165 < x0 < 195 and 255 < x1 < 290 and 70 < y0 < 105 and 165 < y1 < 195

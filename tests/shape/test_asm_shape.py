@@ -9,14 +9,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
-from facefeat.batch import FaceBatch
+from facefeat.faces.batch import FaceBatch
 from facefeat.shape.features import ASMShape
 from facefeat.shape.pdm import PointDistributionModel, Pose
 
 
 @pytest.fixture(scope="module")
 def synth():
-    from facefeat.synthetic import make_expressions
+    from facefeat.images.synthetic import make_expressions
 
     return make_expressions(n_subjects=3, n_per_class=2)
 

@@ -9,7 +9,7 @@ from facefeat.shape.pdm import PointDistributionModel, Pose, align_similarity, g
 @pytest.fixture(scope="module")
 def face_shapes():
     """Synthetic 68-point shapes: exact ground truth of make_expressions, with varied poses."""
-    from facefeat.synthetic import make_expressions
+    from facefeat.images.synthetic import make_expressions
 
     return make_expressions(n_subjects=3, n_per_class=2).landmarks
 
