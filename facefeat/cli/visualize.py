@@ -2,11 +2,11 @@
 
 ``facefeat visualize IMAGE --features lbp,hog,gabor,landmarks,asm --out DIR``
 aligns the face of one image with :class:`~facefeat.faces.align.FaceAligner` and
-writes one PNG per feature (:func:`facefeat.plots.plot_lbp` and friends).
+writes one PNG per feature (:func:`facefeat.plots.features.plot_lbp` and friends).
 ``facefeat visualize DATA_DIR --embedding lbp|hog|mobilenet_v2 --out DIR``
 reads a data set with :func:`~facefeat.images.datasets.load_folder`, aligns every
 face, extracts the features and writes ``embedding.png``
-(:func:`facefeat.plots.plot_embedding`).
+(:func:`facefeat.plots.results.plot_embedding`).
 
 The parser of :mod:`facefeat.cli.main` adds it with :func:`add_visualize_parser`.
 """

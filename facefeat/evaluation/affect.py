@@ -136,7 +136,7 @@ def valence_arousal(proba, classes):
 
     See Also
     --------
-    facefeat.plots.plot_circumplex : the points drawn on the circumplex.
+    facefeat.plots.results.plot_circumplex : the points drawn on the circumplex.
 
     Examples
     --------

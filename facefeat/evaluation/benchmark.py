@@ -205,7 +205,7 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     pipelines : sequence of str
         Names from :func:`facefeat.pipelines.list_pipelines` or recipe paths.
     cv : {"auto", "kfold", "loso", "split"}
-        See :func:`facefeat.evaluation.make_folds`.
+        See :func:`facefeat.evaluation.folds.make_folds`.
     n_folds : int
     n_jobs : int
         Folds run in parallel; with a single fold the estimators' own
@@ -237,14 +237,14 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     dict
         The content of ``results.json``: ``dataset``, ``protocol``,
         ``audit``, ``classes``, ``pipelines`` (per pipeline: ``folds``, the
-        mean and std over folds of :func:`~facefeat.evaluation.summarise_folds`;
+        mean and std over folds of :func:`~facefeat.evaluation.metrics.summarise_folds`;
         ``pooled``, the metrics of all test predictions; ``pooled_ci``;
         ``timing``), ``skipped_pipelines``, ``comparisons`` (the best
         pipeline against each other one) and ``wall_seconds``.
 
     See Also
     --------
-    facefeat.evaluation.make_folds : the cross-validation protocols.
+    facefeat.evaluation.folds.make_folds : the cross-validation protocols.
     write_outputs : the files written with ``out_dir``.
 
     Examples

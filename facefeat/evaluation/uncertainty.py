@@ -17,7 +17,7 @@ same test items.
   ``G`` subjects is a multinomial count per subject times the subjects'
   confusion matrices: no Python loop over resamples and no sklearn calls.
 
-Metrics follow :func:`facefeat.evaluation.classification_metrics`: macro-F1
+Metrics follow :func:`facefeat.evaluation.metrics.classification_metrics`: macro-F1
 and balanced accuracy average over the classes present in the (resampled)
 ``y_true``.
 """

@@ -358,21 +358,20 @@ def plot_asm_fitting(image, result=None, *, model=None, iterations=(0, 5, 10, No
 def plot_asm_modes(model=None, *, n_modes=3, n_sd=3.0):
     """Modes of variation of a point distribution model (mean -+ ``n_sd`` sd).
 
-    A wrapper of :func:`facefeat.shape.plots.plot_modes`.
+    A wrapper of :func:`facefeat.shape.plots.plot_modes` (same ``n_modes``,
+    ``n_sd`` and returned figure) whose ``model`` defaults to the Active Shape
+    Model shipped with facefeat.
 
     Parameters
     ----------
     model : ActiveShapeModel or PointDistributionModel, optional
-        Fitted; default the Active Shape Model shipped with facefeat.
+        Fitted; default the shipped model.
     n_modes : int, default=3
-        First modes to show, one row each.
     n_sd : float, default=3.0
-        Standard deviations either side of the mean.
 
     Returns
     -------
     matplotlib.figure.Figure
-        ``n_modes`` rows of three panels: ``-n_sd``, mean, ``+n_sd``.
 
     Examples
     --------

@@ -92,12 +92,8 @@ def plot_per_class_f1(scores, classes, *, title=None, ax=None):
         Per pipeline, the F1 of each class in the order of ``classes``
         (None or NaN for a class without test images: no bar).
     classes : list of str
-    title : str, optional
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
+    title, ax
+        As for :func:`plot_confusion_matrix`; the axes are returned.
 
     Examples
     --------
