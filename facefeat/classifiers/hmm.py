@@ -518,8 +518,9 @@ class NaiveHMMClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        X, y : as in :meth:`HMMClassifier.fit`
+            Except that the rows are not cut into steps: each row is one
+            observation, and all rows, in the order given, are one sequence.
 
         Returns
         -------
@@ -562,11 +563,14 @@ class NaiveHMMClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : as in :meth:`HMMClassifier.predict_proba`
+            Each row is decoded alone, so its probabilities do not depend on
+            the other rows.
 
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; each row sums to 1.
         """
         check_is_fitted(self, "model_")
         post = np.exp(self._state_log_posterior(X))
@@ -580,11 +584,12 @@ class NaiveHMMClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : as in :meth:`predict_proba`
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            Labels from ``classes_``.
         """
         check_is_fitted(self, "model_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]

@@ -44,15 +44,7 @@ def asm_train_command(args):
     :func:`facefeat.shape.asm.train_asm` and writes the model with
     :meth:`~facefeat.shape.asm.ActiveShapeModel.save`.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-
-    Returns
-    -------
-    int
-        0; prints what was trained and where it was written.
-
+    Exit status: 0; prints what was trained and where it was written.
 
     Examples
     --------

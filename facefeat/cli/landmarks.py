@@ -90,15 +90,8 @@ def landmarks_command(args):
     (68 ``[x, y]`` pairs, 0-based, in the original image's pixel frame;
     ``null`` when no face was detected), plus ``error`` for unreadable files.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-
-    Returns
-    -------
-    int
-        0 after writing the records (counts of images without a face and of
-        unreadable files go to stderr); 2 when no image file was found.
+    Exit status: 0 after writing the records (counts of images without a face and of
+    unreadable files go to stderr); 2 when no image file was found.
 
     Examples
     --------
@@ -194,16 +187,8 @@ def landmarks_eval_command(args):
     are scored with the landmarks found in the fallback box (whole image),
     and also counted separately.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-
-    Returns
-    -------
-    int
-        0 after writing the results; 2 when ``args.data_dir`` holds no image
-        with a ``.pts`` file.
-
+    Exit status: 0 after writing the results; 2 when ``args.data_dir`` holds no image with a
+    ``.pts`` file.
 
     Examples
     --------

@@ -34,17 +34,8 @@ def cmd_predict(args):
     and ``face_found``, or ``error`` for a file that cannot be read; written
     as JSON lines or CSV to ``args.output`` or standard output.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The options of ``facefeat predict`` (see :func:`add_predict_parser`).
-
-    Returns
-    -------
-    int
-        0; 2 after printing ``error: ...`` when the model cannot be loaded,
-        no image file was found, or a file is unreadable with
-        ``--on-error raise``.
+    Exit status: 0; 2 after printing ``error: ...`` when the model cannot be loaded, no
+    image file was found, or a file is unreadable with ``--on-error raise``.
 
     Examples
     --------

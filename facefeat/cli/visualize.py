@@ -79,16 +79,9 @@ def visualize_command(args):
     ``args.subjects``, ``args.no_cache`` and ``args.quiet`` (the options of
     :func:`add_visualize_parser`). Prints the files written.
 
-    Parameters
-    ----------
-    args : argparse.Namespace
-
-    Returns
-    -------
-    int
-        0 on success; 2 after printing ``error: ...`` for a missing path,
-        an unknown feature name, an option that does not fit the path, or
-        an unreadable image or data folder.
+    Exit status: 0 on success; 2 after printing ``error: ...`` for a missing path, an
+    unknown feature name, an option that does not fit the path, or an unreadable image or
+    data folder.
 
     Examples
     --------

@@ -91,8 +91,7 @@ class EfficientNetLite0(_Backbone):
 
     Parameters
     ----------
-    num_classes : int, default=1000
-    dropout : float, default=0.2
+    num_classes, dropout : as in :class:`~facefeat.deep.mobilenet.MobileNetV2`
 
     Notes
     -----
@@ -165,23 +164,21 @@ class _MBConv(nn.Module):
 
 
 class EfficientNetB0(_FeaturesClassifier):
-    """EfficientNet-B0 with torchvision's module names [1]_.
+    """EfficientNet-B0 with torchvision's module names.
+
+    The seven stages of MBConv blocks of :class:`EfficientNetLite0` (same
+    reference), with squeeze-and-excitation, SiLU activations and PyTorch's
+    symmetric padding.
 
     Parameters
     ----------
-    num_classes : int, default=1000
-    dropout : float, default=0.2
+    num_classes, dropout : as in :class:`~facefeat.deep.mobilenet.MobileNetV2`
 
     Notes
     -----
     Stages: ``features.0`` (stem) to ``features.8`` (1 x 1 conv to 1280
     channels); ``features.1`` ... ``features.7`` are the seven MBConv stages.
     Stochastic depth (a training-time regulariser) is not implemented.
-
-    References
-    ----------
-    .. [1] M. Tan and Q. V. Le, "EfficientNet: Rethinking model scaling for
-           convolutional neural networks", ICML 2019. arXiv:1905.11946
 
     Examples
     --------

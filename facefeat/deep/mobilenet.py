@@ -36,7 +36,10 @@ class MobileNetV2(_FeaturesClassifier):
     Parameters
     ----------
     num_classes : int, default=1000
+        Outputs of the final linear layer (1000 ImageNet classes for the
+        published weights).
     dropout : float, default=0.2
+        Dropout probability before the final linear layer.
 
     Notes
     -----
