@@ -1,5 +1,14 @@
-"""Classification heads for face feature vectors (scikit-learn classifiers)."""
+"""Classification heads for face feature vectors, and the fusion of feature blocks.
 
-from facefeat.classifiers.hmm import HMMClassifier, HMMFitWarning, NaiveHMMClassifier
+=====================================  ==================================================
+:mod:`facefeat.classifiers.hmm`        :class:`HMMClassifier`, :class:`NaiveHMMClassifier`
+:mod:`facefeat.classifiers.fusion`     :class:`BlockScaler`: feature blocks weighed alike
+=====================================  ==================================================
+"""
 
-__all__ = ["HMMClassifier", "NaiveHMMClassifier", "HMMFitWarning"]
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
+    "hmm": ["HMMClassifier", "NaiveHMMClassifier", "HMMFitWarning"],
+    "fusion": ["BlockScaler"],
+})
