@@ -23,6 +23,7 @@ Users may pass the path of their own recipe file wherever a name is taken.
 This folder is installed as the package ``facefeat.pipelines``.
 """
 
+import importlib.util
 import sys
 from importlib import resources
 from pathlib import Path
@@ -134,12 +135,24 @@ def make_pipeline(name_or_path):
     sklearn.pipeline.Pipeline
         A plain Pipeline: clone it, grid-search it, pickle it.
 
+    Raises
+    ------
+    ValueError
+        As for :func:`load_recipe`.
+    ImportError
+        A recipe with a ``union`` step when pandas is not installed.
+
     Examples
     --------
     >>> [name for name, _ in make_pipeline("lbp-rf").steps]
     ['align', 'lbp', 'clf']
     """
     recipe = load_recipe(name_or_path)
+    if any("union" in step for step in recipe["steps"]) and importlib.util.find_spec("pandas") is None:
+        # said here rather than by scikit-learn after every face has been aligned
+        raise ImportError(f"pipeline {recipe['name']!r} needs pandas: its feature union names each block's "
+                          "columns (a DataFrame) so that BlockScaler can weigh the blocks alike. "
+                          "Install it with: pip install pandas")
     return Pipeline([(step["name"], _build(step)) for step in recipe["steps"]])
 
 

@@ -62,3 +62,17 @@ def one_thread():
 
     with torch_threads(1):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def temporary_facefeat_cache(tmp_path_factory):
+    """Every cache of the session (face detections, benchmark folds, weights) in a temporary folder.
+
+    Without it the tests fill the user's ``~/.cache/facefeat`` and a later
+    benchmark reuses their folds. Tests that set ``FACEFEAT_CACHE``
+    themselves (monkeypatch) still win; subprocesses inherit this one.
+    """
+    patch = pytest.MonkeyPatch()
+    patch.setenv("FACEFEAT_CACHE", str(tmp_path_factory.mktemp("facefeat-cache")))
+    yield
+    patch.undo()

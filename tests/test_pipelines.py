@@ -81,3 +81,36 @@ def test_importing_facefeat_does_not_import_heavy_modules():
             "print(sorted(m for m in ('torch', 'dlib', 'cv2', 'facefeat.faces.align') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _fusion_recipes():
+    return [name for name in list_pipelines() if any("union" in step for step in load_recipe(name)["steps"])]
+
+
+def test_a_plain_install_can_run_the_fusion_recipes():
+    # a union hands its features on as a pandas DataFrame whose columns (<branch>__<feature>) tell
+    # BlockScaler where each block is: pandas is needed at run time, not only by the tests
+    import re
+    import sys
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
+
+    assert "fusion-lbp-geometry-linear" in _fusion_recipes()
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())["project"]
+    required = {re.match(r"[A-Za-z0-9_.-]+", dep).group().lower() for dep in project["dependencies"]}
+    assert "pandas" in required
+
+
+def test_a_fusion_recipe_without_pandas_says_what_to_install():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['pandas'] = None\n"
+            "from facefeat.pipelines import make_pipeline\n"
+            "make_pipeline('lbp-linear')\n"  # no union: no pandas needed
+            "try:\n    make_pipeline('fusion-lbp-geometry-linear')\n"
+            "except ImportError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("pipeline 'fusion-lbp-geometry-linear' needs pandas")
+    assert "pip install pandas" in out.stdout

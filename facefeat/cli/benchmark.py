@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from facefeat.cli.console import default_cache_dir, load_dataset, no_cache_option, subjects_option
+from facefeat.cli.console import default_cache_dir, load_dataset, no_cache_option, note, plural, subjects_option
 
 __all__ = ["cmd_benchmark"]
 
@@ -22,17 +22,29 @@ def add_benchmark_parser(subparsers):
                             "'all' (every built-in pipeline); pipelines whose weights are not cached are skipped")
     p.add_argument("--skip-uncached", action="store_true",
                    help="skip pipelines whose pretrained weights would have to be downloaded (listed in results)")
-    p.add_argument("--cv", choices=CV_CHOICES, default="auto")
-    p.add_argument("--folds", type=int, default=10)
+    p.add_argument("--cv", choices=CV_CHOICES, default="auto",
+                   help="evaluation protocol: 'auto' (the data set's own train/test split when it has one, "
+                        "leave-one-subject-out up to 15 subjects, else k folds grouped by subject), 'kfold', 'loso' "
+                        "or 'split' (default auto)")
+    p.add_argument("--folds", type=int, default=10, help="number of folds for k-fold protocols (default 10)")
     p.add_argument("--out", default="facefeat-results", help="output folder (default ./facefeat-results)")
-    p.add_argument("--n-jobs", type=int, default=1)
+    p.add_argument("--n-jobs", type=int, default=1,
+                   help="folds run in parallel processes (default 1; -1: one per CPU); with a single fold the "
+                        "estimators use them instead")
     p.add_argument("--dedupe", choices=("group", "drop", "off"), default="group",
                    help="pixel-identical images: keep each group in one fold (default), keep one per group, or "
                         "leave them; conflicting-label groups and training copies of test images are removed "
                         "unless 'off'")
     data_options(p)
-    p.set_defaults(func=cmd_benchmark)
+    p.set_defaults(func=cmd_benchmark, on_interrupt=_resume_hint)
     return p
+
+
+def _resume_hint(args):
+    if args.no_cache:
+        return "with --no-cache nothing was kept: the next run starts over"
+    return (f"finished folds are kept in {default_cache_dir() / 'benchmark'}: run the same command again to "
+            "resume from them")
 
 
 def data_options(p):
@@ -69,6 +81,17 @@ def cmd_benchmark(args):
     """
     from facefeat.evaluation.benchmark import run_benchmark
 
+    from facefeat.evaluation.benchmark import suite_pipelines
+    from facefeat.evaluation.report import cached_folds_note
+    from facefeat.images.io import display_path
+    from facefeat.pipelines import load_recipe
+
+    if args.suite:
+        pipelines = suite_pipelines(args.suite)
+    else:
+        pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
+        for name in pipelines:  # an unknown name is refused before a large data set is read
+            load_recipe(name)
     if args.data_dir is None:
         from facefeat.images.synthetic import make_expressions
 
@@ -79,13 +102,6 @@ def cmd_benchmark(args):
     else:
         dataset = load_dataset(args.data_dir, args)
     print(dataset.describe())
-    from facefeat.evaluation.benchmark import suite_pipelines
-    from facefeat.images.io import display_path
-
-    if args.suite:
-        pipelines = suite_pipelines(args.suite)
-    else:
-        pipelines = [p.strip() for p in args.pipelines.split(",") if p.strip()]
     out = Path(args.out)
     results = run_benchmark(dataset, pipelines, cv=args.cv, n_folds=args.folds, n_jobs=args.n_jobs,
                             seed=args.seed, cache_dir=None if args.no_cache else default_cache_dir(),
@@ -102,10 +118,14 @@ def cmd_benchmark(args):
               f"accuracy {f['accuracy']['mean']:.3f} ± {f['accuracy']['std']:.3f}")
     for sp in results["skipped_pipelines"]:
         print(f"  {sp['name']:<{width}} skipped: {sp['reason']}")
+    for name, e in results["pipelines"].items():  # a wall time of 0 s must not pass for a measurement
+        cached = cached_folds_note(name, e, results["protocol"]["n_folds"])
+        if cached:
+            note(cached)
     # nothing silently dropped: unreadable files and faces aligned by the fallback are named in results.json
     skipped_files = results["dataset"]["skipped"]
     if skipped_files:
-        print(f"{len(skipped_files)} files skipped while reading, e.g. {display_path(skipped_files[0]['path'])} "
+        print(f"{plural(len(skipped_files), 'file')} skipped while reading, e.g. {display_path(skipped_files[0]['path'])} "
               f"({skipped_files[0]['reason']}); all in results.json")
     not_found = {e["faces_not_found"]["count"]: e["faces_not_found"]["files"]
                  for e in results["pipelines"].values() if e.get("faces_not_found", {}).get("count")}

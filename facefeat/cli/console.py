@@ -1,19 +1,37 @@
 """What every ``facefeat`` command shares: options, the cache folder, input files, record writers, exit codes.
 
-Library modules never import this package; the commands import what they
-need from the library and from here.
+Messages for the user (notes, warnings, errors) go to stderr through
+:func:`note`, on lines of their own even while a progress bar is drawn;
+results (records, tables) go to stdout. Library modules never import this
+package; the commands import what they need from the library and from here.
 """
 
 import csv
 import json
 import os
 import sys
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
+
+from facefeat._text import plural  # noqa: F401 (the commands import it from here)
 
 #: Exit status of a command that did what it was asked.
 EXIT_OK = 0
+#: Exit status when some inputs could not be used (their records carry an ``error``).
+EXIT_SOME_FAILED = 1
 #: Exit status after ``error: ...``: bad arguments, missing files, nothing to work on.
 EXIT_USAGE = 2
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+#: Exit status when the reader of the output went away, e.g. ``| head`` (128 + SIGPIPE).
+EXIT_OUTPUT_CLOSED = 141
+
+#: What the exit statuses mean, for ``facefeat --help``.
+EXIT_STATUS_HELP = (f"exit status: {EXIT_OK} all inputs used; {EXIT_SOME_FAILED} some inputs could not be used "
+                    f"(named on stderr and in records with an 'error' key); {EXIT_USAGE} usage error or nothing "
+                    f"to work on; {EXIT_INTERRUPTED} interrupted (Ctrl-C); {EXIT_OUTPUT_CLOSED} output closed "
+                    "early (e.g. | head)")
 
 
 def default_cache_dir():
@@ -180,20 +198,71 @@ def write_output(args, write):
 
 
 def report_unreadable(records):
-    """Say on stderr how many records carry an ``error`` (files that could not be read).
+    """Say on stderr how many records carry an ``error`` (files that could not be read); return that count.
 
     Examples
     --------
     >>> import contextlib, io
     >>> err = io.StringIO()
     >>> with contextlib.redirect_stderr(err):
-    ...     report_unreadable([{"path": "a.png"}, {"path": "b.png", "error": "not an image"}])
-    >>> err.getvalue().strip()
-    "1 of 2 files could not be read (records with an 'error' key)"
+    ...     n = report_unreadable([{"path": "a.png"}, {"path": "b.png", "error": "not an image"}])
+    >>> n, err.getvalue().strip()
+    (1, "1 of 2 files could not be read (records with an 'error' key)")
     """
     n_err = sum("error" in r for r in records)
     if n_err:
-        print(f"{n_err} of {len(records)} files could not be read (records with an 'error' key)", file=sys.stderr)
+        note(f"{n_err} of {len(records)} files could not be read (records with an 'error' key)")
+    return n_err
+
+
+def exit_status(records):
+    """:data:`EXIT_SOME_FAILED` when a record carries an ``error``, else :data:`EXIT_OK`.
+
+    Examples
+    --------
+    >>> exit_status([{"path": "a.png"}]), exit_status([{"path": "a.png"}, {"path": "b.png", "error": "empty"}])
+    (0, 1)
+    """
+    return EXIT_SOME_FAILED if any("error" in r for r in records) else EXIT_OK
+
+
+def note(message):
+    """Write a message for the user to stderr, on its own line even while a progress bar is drawn.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     note("left out 2 images")
+    >>> err.getvalue()
+    'left out 2 images\\n'
+    """
+    from tqdm.auto import tqdm
+
+    tqdm.write(str(message), file=sys.stderr)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    note(f"warning: {message}")
+
+
+@contextmanager
+def user_messages():
+    """Show warnings as ``warning: <message>`` lines, without Python's file, line and source, while active.
+
+    Examples
+    --------
+    >>> import contextlib, io, warnings
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err), user_messages():
+    ...     warnings.warn("skipped 1 file too small to hold a face: a.png", UserWarning)
+    >>> err.getvalue()
+    'warning: skipped 1 file too small to hold a face: a.png\\n'
+    """
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        yield
 
 
 def error(message):
@@ -204,6 +273,6 @@ def error(message):
     >>> error("no image files found in faces/")  # prints the message on stderr
     2
     """
-    print(f"error: {message}", file=sys.stderr)
+    note(f"error: {message}")
     return EXIT_USAGE
 

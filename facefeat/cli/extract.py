@@ -6,12 +6,11 @@ command writes its result as a ``.npy`` file with a JSON sidecar.
 
 import json
 import os
-import sys
 import warnings
 from pathlib import Path
 
 from facefeat._steps import set_everywhere, stateless_prefix
-from facefeat.cli.console import default_cache_dir, load_dataset, no_cache_option, subjects_option
+from facefeat.cli.console import default_cache_dir, load_dataset, no_cache_option, note, plural, subjects_option
 from facefeat.features.extract import extract_features
 
 
@@ -96,8 +95,8 @@ def cmd_extract(args):
     from facefeat.images.io import SkippedImagesWarning, display_path
     from facefeat.pipelines import make_pipeline
 
+    pipe = make_pipeline(args.pipeline)  # an unknown name is refused before a large data set is read
     dataset = load_dataset(args.data_dir, args)
-    pipe = make_pipeline(args.pipeline)
     k = stateless_prefix(pipe)
     if k == 0:
         raise ValueError(f"pipeline {args.pipeline!r} has no stateless steps before "
@@ -114,10 +113,9 @@ def cmd_extract(args):
             raise ValueError("--dask-scheduler needs dask.distributed: pip install 'facefeat[dask]'") from None
         client, backend = Client(args.dask_scheduler), "dask"
     try:
-        print(f"{len(dataset)} images of {dataset.name}; features of {' + '.join(n for n, _ in steps.steps)} "
-              f"({args.pipeline}), chunks of {args.chunk_size}"
-              + (f" on the Dask cluster {args.dask_scheduler}" if client else f", {n_jobs} job(s)"),
-              file=sys.stderr)
+        note(f"{len(dataset)} images of {dataset.name}; features of {' + '.join(n for n, _ in steps.steps)} "
+             f"({args.pipeline}), chunks of {args.chunk_size}"
+             + (f" on the Dask cluster {args.dask_scheduler}" if client else f", {n_jobs} job(s)"))
         with warnings.catch_warnings():
             # both are counted in the summary printed below
             warnings.simplefilter("ignore", NoFaceWarning)
@@ -157,6 +155,5 @@ def cmd_extract(args):
     if res.skipped:
         shown = "; ".join(f"{display_path(p)}: {r}" for p, r in res.skipped[:10])
         more = f"; and {len(res.skipped) - 10} more" if len(res.skipped) > 10 else ""
-        print(f"could not use {len(res.skipped)} images (rows of NaN, listed in {side}): {shown}{more}",
-              file=sys.stderr)
+        note(f"could not use {plural(len(res.skipped), 'image')} (rows of NaN, listed in {side}): {shown}{more}")
     return 0

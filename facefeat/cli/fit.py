@@ -1,11 +1,9 @@
 """``facefeat fit``: fit a named pipeline on a data set and save the model."""
 
-import sys
-
 import numpy as np
 
 from facefeat.cli.benchmark import data_options
-from facefeat.cli.console import default_cache_dir, load_dataset
+from facefeat.cli.console import EXIT_OK, EXIT_SOME_FAILED, default_cache_dir, load_dataset, note, plural
 
 __all__ = ["cmd_fit"]
 
@@ -14,7 +12,8 @@ def add_fit_parser(subparsers):
     """Register ``facefeat fit DATA_DIR --pipeline NAME --out MODEL`` on an argparse sub-parser set."""
     p = subparsers.add_parser("fit", help="fit a pipeline on a data set and save the model")
     p.add_argument("data_dir")
-    p.add_argument("--pipeline", required=True)
+    p.add_argument("--pipeline", required=True, metavar="NAME",
+                   help="a named pipeline (see facefeat pipelines) or a recipe file (.toml)")
     p.add_argument("--out", required=True, help="model file to write: a ZIP with manifest.json (versions, classes, "
                    "SHA-256) and the joblib-pickled pipeline")
     p.add_argument("--all", action="store_true", help="use every image, not only the 'train' split")
@@ -30,7 +29,7 @@ def cmd_fit(args):
     with ``--all``) and writes the model with
     :func:`facefeat.modelfile.save_model`. Images that cannot be read are
     left out and named on stderr. ``args`` holds the options of
-    :func:`add_fit_parser`; the exit status is 0.
+    :func:`add_fit_parser`; the exit status is 0, or 1 when images were left out.
 
     Examples
     --------
@@ -44,13 +43,13 @@ def cmd_fit(args):
     from facefeat.modelfile import save_model
     from facefeat.pipelines import make_pipeline
 
+    pipe = make_pipeline(args.pipeline)  # an unknown name is refused before a large data set is read
     dataset = load_dataset(args.data_dir, args)
     if dataset.split is not None and not args.all:
         dataset = dataset.subset(np.flatnonzero(dataset.split == "train"))
         print(f"training on the 'train' split ({len(dataset)} images); --all uses every image")
     n_listed = len(dataset.skipped)
     images, dataset = dataset.read_images(on_error="skip", progress=not args.quiet)
-    pipe = make_pipeline(args.pipeline)
     for step, est in pipe.steps:
         params = est.get_params(deep=False)
         if "random_state" in params:
@@ -65,5 +64,6 @@ def cmd_fit(args):
     if unused:
         shown = "; ".join(f"{display_path(p)}: {why}" for p, why in unused[:10])
         more = f"; and {len(unused) - 10} more" if len(unused) > 10 else ""
-        print(f"left out {len(unused)} images: {shown}{more}", file=sys.stderr)
-    return 0
+        note(f"left out {plural(len(unused), 'image')}: {shown}{more}")
+        return EXIT_SOME_FAILED
+    return EXIT_OK

@@ -1,13 +1,12 @@
 """``facefeat landmarks`` and ``facefeat landmarks-eval``: 68 landmarks per image, and their error on ``.pts`` folders."""
 
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from facefeat.cli.console import error, expand_paths, report_unreadable, write_output, write_records
+from facefeat.cli.console import error, exit_status, expand_paths, note, report_unreadable, write_output, write_records
 
 __all__ = ["add_landmarks_parsers", "landmarks_command", "landmarks_eval_command"]
 
@@ -33,7 +32,8 @@ def add_landmarks_parsers(subparsers):
     p = subparsers.add_parser("landmarks", help="find 68 facial landmarks in images (dlib or ASM)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     _method_options(p)
-    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
+                   help="one JSON object per line (default), or CSV with x0,y0,...,x67,y67 columns")
     p.add_argument("--output", help="write here instead of standard output")
     p.add_argument("--plot", metavar="DIR", help="also save each image with its landmarks drawn in DIR")
     p.set_defaults(func=landmarks_command)
@@ -90,8 +90,9 @@ def landmarks_command(args):
     (68 ``[x, y]`` pairs, 0-based, in the original image's pixel frame;
     ``null`` when no face was detected), plus ``error`` for unreadable files.
 
-    Exit status: 0 after writing the records (counts of images without a face and of
-    unreadable files go to stderr); 2 when no image file was found.
+    Exit status: 0 after writing the records (images without a face are counted on
+    stderr); 1 when some files could not be read (counted on stderr, records with an
+    ``error``); 2 when no image file was found.
 
     Examples
     --------
@@ -112,7 +113,7 @@ def landmarks_command(args):
     >>> with contextlib.redirect_stderr(stderr):
     ...     code = args.func(args)
     >>> code, stderr.getvalue()
-    (0, "1 of 1 files could not be read (records with an 'error' key)\\n")
+    (1, "1 of 1 files could not be read (records with an 'error' key)\\n")
     >>> with open(out) as fh:
     ...     record = json.loads(fh.readline())
     >>> record["face_found"], record["landmarks"], record["error"].endswith("not an image: the file contains text")
@@ -142,9 +143,9 @@ def landmarks_command(args):
     write_output(args, lambda out: write_records(records, getattr(args, "format", "jsonl"), out, _csv_columns))
     n_missed = sum(not r["face_found"] and "error" not in r for r in records)
     if n_missed:
-        print(f"no face detected in {n_missed} of {len(records)} images (landmarks null)", file=sys.stderr)
+        note(f"no face detected in {n_missed} of {len(records)} images (landmarks null)")
     report_unreadable(records)
-    return 0
+    return exit_status(records)
 
 
 def _csv_columns(records):

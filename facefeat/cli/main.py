@@ -1,9 +1,18 @@
 """The ``facefeat`` command: the parser assembled from one module per command, and :func:`main`."""
 
 import argparse
+import os
+import sys
 
 from facefeat.cli import asm, audit, benchmark, extract, fit, landmarks, pipelines, predict, visualize
-from facefeat.cli.console import error
+from facefeat.cli.console import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
+    EXIT_STATUS_HELP,
+    error,
+    note,
+    user_messages,
+)
 
 # (module, the function that adds its sub-parser(s)), in the order ``facefeat --help`` lists them
 _COMMANDS = (
@@ -46,7 +55,8 @@ def build_parser():
     from facefeat import __version__
 
     parser = argparse.ArgumentParser(prog="facefeat", description="Facial expression recognition: compare "
-                                     "feature pipelines on your face images, then use the winner.")
+                                     "feature pipelines on your face images, then use the winner.",
+                                     epilog=EXIT_STATUS_HELP)
     parser.add_argument("--version", action="version", version=f"facefeat {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for module, adder in _COMMANDS:
@@ -65,9 +75,17 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit code of the sub-command; 2 after printing ``error: ...``
-        for a ``FileNotFoundError`` or ``ValueError`` (a missing folder, an
-        unknown pipeline, ...).
+        The exit status of the sub-command (see
+        :data:`~facefeat.cli.console.EXIT_STATUS_HELP`): 2 after printing
+        ``error: ...`` for a ``FileNotFoundError`` or ``ValueError`` (a
+        missing folder, an unknown pipeline, ...), 130 after Ctrl-C (with a
+        line saying how to resume, where the command can), 141 when the
+        reader of the output went away (``| head``), without a traceback.
+
+    Notes
+    -----
+    Warnings raised while a command runs are shown as ``warning: ...``
+    lines (see :func:`~facefeat.cli.console.user_messages`).
 
     Examples
     --------
@@ -86,8 +104,27 @@ def main(argv=None):
     (2, True)
     """
     args = build_parser().parse_args(argv)
+    with user_messages():
+        try:
+            status = args.func(args)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's own flush at exit
+            return status
+        except (FileNotFoundError, ValueError) as exc:
+            return error(exc)
+        except KeyboardInterrupt:
+            hint = getattr(args, "on_interrupt", None)
+            note("interrupted" + (f"; {hint(args)}" if hint else ""))
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            _silence_stdout()
+            return EXIT_OUTPUT_CLOSED
+
+
+def _silence_stdout():
+    # Python flushes stdout again at exit: point it at the null device, or the closed pipe raises there
     try:
-        return args.func(args)
-    except (FileNotFoundError, ValueError) as exc:
-        return error(exc)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # stdout replaced by an object without a descriptor
+        pass
 

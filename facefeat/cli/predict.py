@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from facefeat.cli.console import error, expand_paths, report_unreadable, write_output, write_records
+from facefeat.cli.console import error, exit_status, expand_paths, report_unreadable, write_output, write_records
 
 __all__ = ["cmd_predict"]
 
@@ -14,7 +14,8 @@ def add_predict_parser(subparsers):
     p = subparsers.add_parser("predict", help="predict the expression of images with a fitted model")
     p.add_argument("model")
     p.add_argument("paths", nargs="+", help="image files or folders")
-    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
+                   help="one JSON object per line (default), or CSV with a proba_<class> column per class")
     p.add_argument("--output", help="write here instead of standard output")
     p.add_argument("--on-error", choices=("record", "raise"), default="record",
                    help="an unreadable file gets a record with an 'error' key (default) or stops the run")
@@ -34,8 +35,9 @@ def cmd_predict(args):
     and ``face_found``, or ``error`` for a file that cannot be read; written
     as JSON lines or CSV to ``args.output`` or standard output.
 
-    Exit status: 0; 2 after printing ``error: ...`` when the model cannot be loaded, no
-    image file was found, or a file is unreadable with ``--on-error raise``.
+    Exit status: 0 when every file was read; 1 when some could not be (their
+    records carry an ``error``); 2 after printing ``error: ...`` when the model cannot
+    be loaded, no image file was found, or a file is unreadable with ``--on-error raise``.
 
     Examples
     --------
@@ -96,7 +98,7 @@ def cmd_predict(args):
             })
     write_output(args, lambda out: write_records(records, args.format, out, _csv_columns))
     report_unreadable(records)
-    return 0
+    return exit_status(records)
 
 
 def _csv_columns(records):

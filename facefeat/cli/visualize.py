@@ -11,13 +11,12 @@ face, extracts the features and writes ``embedding.png``
 The parser of :mod:`facefeat.cli.main` adds it with :func:`add_visualize_parser`.
 """
 
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from facefeat.cli.console import default_cache_dir, subject_rule
+from facefeat.cli.console import default_cache_dir, error, note, subject_rule
 
 __all__ = ["FEATURES", "EMBEDDINGS", "add_visualize_parser", "visualize_command", "parse_features", "embedding_features"]
 
@@ -111,8 +110,7 @@ def visualize_command(args):
         else:
             written = _image_features(path, args)
     except (FileNotFoundError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return error(exc)
     for file in written:
         print(file)
     return 0
@@ -182,7 +180,7 @@ def _image_features(path, args):
         warnings.simplefilter("always", NoFaceWarning)
         batch = _aligner(args).fit_transform([image])
     if not batch.face_found[0] or any(issubclass(w.category, NoFaceWarning) for w in caught):
-        print(f"note: no face detected in {path}; the pictures show a fallback crop", file=sys.stderr)
+        note(f"note: no face detected in {path}; the pictures show a fallback crop")
     face, points = batch.images[0], batch.landmarks[0]
     drawers = {
         "lbp": lambda: plots.plot_lbp(face),
@@ -211,7 +209,7 @@ def _dataset_embedding(path, args):
     embedding = args.embedding or "lbp"
     progress = not args.quiet
     dataset = load_folder(path, subjects=subject_rule(args.subjects))
-    print(dataset.describe(), file=sys.stderr)
+    note(dataset.describe())
     color = embedding == "mobilenet_v2"
     images, dataset = dataset.read_images(mode="rgb" if color else "gray", on_error="skip", progress=progress)
     if len(images) < 3:

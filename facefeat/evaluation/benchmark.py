@@ -239,7 +239,8 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         ``audit``, ``classes``, ``pipelines`` (per pipeline: ``folds``, the
         mean and std over folds of :func:`~facefeat.evaluation.metrics.summarise_folds`;
         ``pooled``, the metrics of all test predictions; ``pooled_ci``;
-        ``timing``), ``skipped_pipelines``, ``comparisons`` (the best
+        ``timing``, with ``folds_from_cache``, the number of folds read
+        from ``fold_cache_dir`` instead of computed), ``skipped_pipelines``, ``comparisons`` (the best
         pipeline against each other one) and ``wall_seconds``.
 
     See Also
@@ -372,7 +373,9 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
                 "predict_seconds_mean": predict_s,
                 # end-to-end inference: feature extraction of a test image plus the head's prediction
                 "images_per_second": n_test / (predict_s + per_image_extract * n_test),
+                # folds read from an earlier run's files rather than computed: their time is not in wall_seconds
                 "folds_from_cache": int(sum(o[3] for o in outputs)),
+                "fold_cache_dir": None if run_cache is None else str(run_cache),
                 # this pipeline's share of the run: its own extraction and folds (steps shared with an
                 # earlier pipeline, such as the aligner, are counted once, for the first one)
                 "wall_seconds": time.perf_counter() - t_pipe,

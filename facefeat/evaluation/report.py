@@ -104,7 +104,8 @@ def results_markdown(results):
         The content of ``results.md``: the mean +- std over folds of each
         scalar metric (pooled value in brackets), the per-class F1, the
         bootstrap confidence intervals and paired comparisons, and notes on
-        skipped files and pipelines.
+        skipped files and pipelines and on folds read from the cache (their
+        timing cells marked †).
 
     Examples
     --------
@@ -148,8 +149,9 @@ def results_markdown(results):
             cell = f"**{cell}**" if np.isclose(m, best[k]) else cell
             cells.append(f"{cell} ({e['pooled'][k]:.3f})")
         wall = e["timing"].get("wall_seconds")
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {e['timing']['images_per_second']:.0f} | "
-                     + ("–" if wall is None else f"{wall:.0f}") + " |")
+        mark = " †" if cached_folds_note(name, e, p.get("n_folds")) else ""  # timings not measured by this run
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {e['timing']['images_per_second']:.0f}{mark} | "
+                     + ("–" if wall is None else f"{wall:.0f}") + f"{mark} |")
     classes = results["classes"]
     lines += ["", "Per-class F1 (mean over folds):", "",
               "| pipeline | " + " | ".join(classes) + " |", "|---|" + "---:|" * len(classes)]
@@ -157,7 +159,8 @@ def results_markdown(results):
         vals = [e["folds"]["per_class"][c]["f1"]["mean"] for c in classes]
         lines.append(f"| {name} | " + " | ".join("–" if v is None else f"{v:.2f}" for v in vals) + " |")
     lines += _uncertainty_markdown(results)
-    notes = []
+    notes = [f"- † {cached}" for name, e in pipes.items() if (cached := cached_folds_note(name, e, p.get("n_folds")))]
+    from_cache = " (some folds read from the cache, marked †)" if notes else ""
     for name, e in pipes.items():
         nf = e.get("faces_not_found")
         if nf and nf["count"]:
@@ -171,8 +174,49 @@ def results_markdown(results):
         notes.append(f"- duplicates: {dedupe['description']} (audit.md lists every group)")
     if notes:
         lines += ["", "Notes:", ""] + notes
-    lines += ["", f"Wall time {results['wall_seconds']:.0f} s.", ""]
+    lines += ["", f"Wall time {results['wall_seconds']:.0f} s{from_cache}.", ""]
     return "\n".join(lines)
+
+
+def cached_folds_note(name, entry, n_folds=None):
+    """The sentence saying that folds of a pipeline were read from the benchmark's cache, or None.
+
+    Folds read back from the files of an earlier run are not recomputed, so
+    the pipeline's wall time covers only reading them.
+
+    Parameters
+    ----------
+    name : str
+        The pipeline.
+    entry : dict
+        Its entry in ``results["pipelines"]`` (see
+        :func:`~facefeat.evaluation.benchmark.run_benchmark`).
+    n_folds : int, optional
+        Number of folds of the protocol.
+
+    Returns
+    -------
+    str or None
+        None when every fold was computed by this run.
+
+    Examples
+    --------
+    >>> entry = {"timing": {"folds_from_cache": 10, "fold_cache_dir": "/cache/benchmark/3f2a"}}
+    >>> print(cached_folds_note("lbp-linear", entry, 10))  # doctest: +NORMALIZE_WHITESPACE
+    lbp-linear: 10 of 10 folds read from the cache /cache/benchmark/3f2a, not recomputed: its wall time is only
+    the reading, and its images/s was timed by the run that computed them; delete that folder or use
+    --no-cache to recompute
+    >>> print(cached_folds_note("lbp-linear", {"timing": {"folds_from_cache": 0}}, 10))
+    None
+    """
+    timing = entry["timing"]
+    n = timing.get("folds_from_cache", 0)
+    if not n:
+        return None
+    where = timing.get("fold_cache_dir")
+    return (f"{name}: {n}{'' if n_folds is None else f' of {n_folds}'} folds read from the cache"
+            f"{'' if where is None else ' ' + where}, not recomputed: its wall time is only the reading, and its "
+            "images/s was timed by the run that computed them; delete that folder or use --no-cache to recompute")
 
 
 def _uncertainty_markdown(results):

@@ -1,8 +1,12 @@
 """Face datasets: images with emotion labels, subject ids and splits."""
 
+import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from facefeat._text import plural
 
 CLASSES = ("anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise")
 
@@ -34,6 +38,10 @@ class FaceDataset:
         ``custom``, ``none``, ``synthetic``).
     skipped : list of (str, str)
         Files left out while reading, with the reason.
+    hidden : list of (str, str)
+        Hidden files and folders (name starting with ``'.'``) that
+        :func:`load_folder` passed over, with ``"hidden file"`` or
+        ``"hidden folder"``; counted by :meth:`describe`.
 
     See Also
     --------
@@ -77,6 +85,7 @@ class FaceDataset:
     root: str = None
     layout: str = "none"
     skipped: list = field(default_factory=list)
+    hidden: list = field(default_factory=list)
 
     def __post_init__(self):
         self.labels = np.asarray(self.labels, dtype=str)
@@ -125,7 +134,7 @@ class FaceDataset:
             ``n_images``, ``n_classes``, ``counts`` (per class),
             ``imbalance_ratio`` (largest over smallest class), ``n_subjects``
             (None without subject ids), ``split_counts`` (None without a split),
-            ``layout`` and ``n_skipped``.
+            ``layout``, ``n_skipped`` and ``n_hidden``.
         """
         counts = self.counts()
         split_counts = None
@@ -142,12 +151,16 @@ class FaceDataset:
             "split_counts": split_counts,
             "layout": self.layout,
             "n_skipped": len(self.skipped),
+            "n_hidden": len(self.hidden),
         }
 
     def describe(self):
         """The summary as a few lines of text for the console."""
         s = self.summary()
-        lines = [f"{s['name']}: {s['n_images']} images, {s['n_classes']} classes ({s['layout']} layout)"]
+        # "none layout" read as jargon: say what the layout means for the evaluation
+        how = {"none": "no subject ids in the file names", "custom": "subject ids from your rule"}.get(
+            s["layout"], f"{s['layout']} layout")
+        lines = [f"{s['name']}: {s['n_images']} images, {s['n_classes']} classes ({how})"]
         lines.append("  " + ", ".join(f"{c} {n}" for c, n in s["counts"].items()))
         lines.append(f"  imbalance ratio {s['imbalance_ratio']}")
         if s["n_subjects"] is not None:
@@ -160,7 +173,11 @@ class FaceDataset:
             # display_path: a non-UTF-8 file name must not make print() fail on a UTF-8 console
             shown = ", ".join(display_path(p) for p, _ in self.skipped[:5])
             more = f" and {len(self.skipped) - 5} more" if len(self.skipped) > 5 else ""
-            lines.append(f"  skipped {len(self.skipped)} files: {shown}{more}")
+            lines.append(f"  skipped {plural(len(self.skipped), 'file')}: {shown}{more}")
+        if self.hidden:
+            kinds = [plural(n, kind) for kind in ("hidden file", "hidden folder")
+                     if (n := sum(why == kind for _, why in self.hidden))]
+            lines.append(f"  skipped {' and '.join(kinds)} (names starting with '.')")
         return "\n".join(lines)
 
     def subset(self, indices):
@@ -177,6 +194,7 @@ class FaceDataset:
             labels=self.labels[idx], paths=pick(self.paths), images=pick(self.images),
             groups=take(self.groups), split=take(self.split), landmarks=take(self.landmarks),
             name=self.name, root=self.root, layout=self.layout, skipped=list(self.skipped),
+            hidden=list(self.hidden),
         )
 
     def read_images(self, *, mode="gray", on_error="raise", progress=False, min_side=None):
@@ -212,16 +230,15 @@ class FaceDataset:
             The data set restricted to the images that were read (itself when
             nothing was left out).
         """
-        import warnings
-
-        from facefeat.images.io import SkippedImagesWarning, display_path, read_images
+        from facefeat.images.errors import SkippedImagesWarning, _name_files, display_path
+        from facefeat.images.io import _read_all, _unreadable_message
 
         if self.images is not None:
             images = [_convert_mode(im, mode) for im in self.images]
             return images, self
         from facefeat.faces.align import face_size_problem
 
-        result = read_images(self.paths, mode=mode, on_error=on_error, progress=progress)
+        result = _read_all(self.paths, mode=mode, on_error=on_error, progress=progress)
         keep, small = [], []
         for k, image in enumerate(result.images):
             reason = face_size_problem(image.shape, min_side)
@@ -231,11 +248,17 @@ class FaceDataset:
             if on_error == "raise":
                 raise ValueError(f"image '{display_path(result.paths[k])}': {reason}")
             small.append((result.paths[k], reason))
-        if small:  # unreadable files were announced by read_images already
-            shown = ", ".join(f"'{display_path(p)}' ({r})" for p, r in small[:10])
-            more = f" and {len(small) - 10} more" if len(small) > 10 else ""
-            warnings.warn(f"skipped {len(small)} of {len(self)} images too small to hold a face: {shown}{more}; "
-                          "see FaceDataset.skipped", SkippedImagesWarning, stacklevel=2)
+        if self.paths and not keep:
+            # An empty data set would only fail later, far from the cause, with a numpy message.
+            failed = list(result.skipped) + small
+            raise ValueError(f"no image could be read: all {plural(len(failed), 'file')} failed, e.g. "
+                             f"{_name_files(failed, limit=5)}; check that "
+                             f"{repr(display_path(self.root)) if self.root else 'the folder'} holds the images themselves")
+        if result.skipped:
+            warnings.warn(_unreadable_message(result, "FaceDataset.skipped"), SkippedImagesWarning, stacklevel=2)
+        if small:
+            warnings.warn(f"skipped {len(small)} of {len(self)} images too small to hold a face: "
+                          f"{_name_files(small)}; see FaceDataset.skipped", SkippedImagesWarning, stacklevel=2)
         if len(keep) == len(self):
             return result.images, self
         kept = self.subset([result.indices[k] for k in keep])
@@ -309,9 +332,15 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
         Files that are not images or not inside a class folder, class folders
         without images, and symbolic links to a folder already indexed (a link
         loop) are listed in ``skipped`` with the reason, never dropped
-        silently. Hidden files and folders (name starting with ``'.'``:
-        ``.DS_Store``, macOS ``._face.jpg`` forks, ``.git``) are ignored and
-        not listed. Symbolic links to folders are followed, each folder is
+        silently. When a few file names do not follow the known layout that
+        all the others follow (a stray ``photo.jpg`` among JAFFE images), they
+        are left out and listed too, with a
+        :class:`~facefeat.images.io.SkippedImagesWarning` naming them, so that
+        one file does not take the subject ids away; ``subjects=None`` or a
+        rule of your own keeps them. Hidden files and folders (name starting
+        with ``'.'``: ``.DS_Store``, macOS ``._face.jpg`` forks, ``.git``) are
+        not indexed and are listed in ``hidden`` instead (a hidden folder is
+        not entered). Symbolic links to folders are followed, each folder is
         indexed once. File names that are not valid UTF-8 are kept as
         surrogate-escaped str (as :func:`os.listdir` gives them).
 
@@ -323,6 +352,15 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
         No class folder with images (the message says when images lie directly
         in ``path``), or a subject rule that does not match some files (they
         are named).
+
+    Warns
+    -----
+    SkippedImagesWarning
+        Files left out because their names do not follow the layout of the
+        others (named, with the count).
+    UserWarning
+        Most file names follow a known layout but too many do not to leave
+        them out: the data set gets no subject ids (the odd names are given).
 
     See Also
     --------
@@ -350,11 +388,25 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
     ('ck_plus', ['S010', 'S011', 'S010'])
     >>> [(os.path.basename(path), why) for path, why in ds.skipped]
     [('notes.txt', 'not inside a class folder')]
+
+    A stray file among them would take the subject ids away from all; it is
+    left out instead, and named:
+
+    >>> import warnings
+    >>> Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(os.path.join(root, "sad", "photo.png"))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     ds = load_folder(root, name="tiny")
+    >>> print(str(caught[0].message).split(":")[0])
+    left out 1 file whose name does not follow the CK+ layout (like S010_004_00000017.png)
+    >>> ds.layout, len(ds), os.path.basename(ds.skipped[-1][0])
+    ('ck_plus', 3, 'photo.png')
+    >>> len(load_folder(root, subjects=None))  # no subject ids, every image
+    4
     >>> images, ds = ds.read_images()
     >>> [image.shape for image in images]
     [(8, 8), (8, 8), (8, 8)]
     """
-    import os
     from pathlib import Path
 
     from facefeat.images.io import is_image_file
@@ -368,8 +420,10 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
     # once, so a link loop or a second link to the same folder is skipped
     # with the reason instead of recursing forever or counting images twice.
     seen = {os.path.realpath(root): str(root)}
+    hidden = []
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
+            hidden.append((str(entry), "hidden folder" if entry.is_dir() else "hidden file"))
             continue
         if not entry.is_dir():
             skipped.append((str(entry), "not inside a class folder"))
@@ -380,11 +434,13 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
         label = CLASS_ALIASES.get(label, label) if canonical_names else label
         n_before = len(paths)
         for dirpath, dirnames, filenames in os.walk(entry, followlinks=True):
+            hidden += [(os.path.join(dirpath, d), "hidden folder") for d in sorted(dirnames) if d.startswith(".")]
             dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
                                  and _first_visit(Path(dirpath, d), seen, skipped))
             for fname in sorted(filenames):
                 file = os.path.join(dirpath, fname)
                 if fname.startswith("."):
+                    hidden.append((file, "hidden file"))
                     continue
                 if is_image_file(file):
                     paths.append(file)
@@ -407,21 +463,24 @@ def load_folder(path, *, subjects="auto", split="auto", classes=None, canonical_
             f"no images found in {str(root)!r}: expected <folder>/<class>/<image> "
             f"(extensions {', '.join(sorted(_image_extensions()))}){hint}"
         )
+    layout, odd = _detect_layout([os.path.basename(p) for p in paths])
+    needs = _layout_needed(layout, subjects, split)
+    if odd and needs:
+        paths, labels, odd = _leave_out_odd_names(paths, labels, odd, layout, needs, skipped)
+    if odd:  # a layout applies only to files that all follow it
+        layout = "none"
     fnames = [os.path.basename(p) for p in paths]
-    layout = _detect_layout(fnames)
     groups = _subjects(paths, fnames, subjects, layout)
     split_ids = _split(paths, fnames, split, layout)
     used = layout if subjects == "auto" else ("none" if subjects is None else "custom")
     return FaceDataset(
         labels=np.array(labels), paths=paths, groups=groups, split=split_ids,
-        name=name or root.resolve().name, root=str(root), layout=used, skipped=skipped,
+        name=name or root.resolve().name, root=str(root), layout=used, skipped=skipped, hidden=hidden,
     )
 
 
 def _first_visit(folder, seen, skipped):
     """Whether ``folder`` (maybe a symbolic link) leads somewhere not indexed yet; else record why not."""
-    import os
-
     real = os.path.realpath(folder)
     if real in seen:
         skipped.append((str(folder), f"symbolic link to a folder already indexed ({seen[real]}), not followed"))
@@ -437,13 +496,84 @@ def _image_extensions():
 
 
 def _detect_layout(fnames):
+    """The known layout closest to the file names, and the positions of those that do not follow it.
+
+    >>> _detect_layout(["KA.AN1.39.tiff", "KL.HA1.158.tiff"])
+    ('jaffe', [])
+    >>> _detect_layout(["S010_004_00000017.png"] * 9 + ["photo.png"])
+    ('ck_plus', [9])
+    >>> _detect_layout(["a.png", "b.png"])
+    ('none', [0, 1])
+    """
     import re
 
+    closest, odd = "none", list(range(len(fnames)))
     for layout, (pattern, _) in LAYOUTS.items():
         rx = re.compile(pattern)
-        if all(rx.match(f) for f in fnames):
-            return layout
-    return "none"
+        misses = [i for i, f in enumerate(fnames) if not rx.match(f)]
+        if len(misses) < len(odd):
+            closest, odd = layout, misses
+    return closest, odd
+
+
+def _few(n_odd, n):
+    """Whether ``n_odd`` of ``n`` names are few enough to leave out: at most 10%, or 3 if at most a quarter."""
+    return n_odd <= 0.1 * n or (n_odd <= 3 and 4 * n_odd <= n)
+
+
+# Display name and an example file name of each layout, for messages
+_LAYOUT_NAMES = {"ck_plus": ("CK+", "S010_004_00000017.png"), "jaffe": ("JAFFE", "KA.AN1.39.tiff"),
+                 "fer2013": ("FER2013", "Training_123.jpg")}
+
+
+def _layout_needed(layout, subjects, split):
+    """What the detected layout gives that the caller asked for: ``"subjects"``, ``"split"`` or None."""
+    if layout == "none":
+        return None
+    if subjects == "auto" and LAYOUTS[layout][1] is not None:
+        return "subjects"
+    if split == "auto" and layout == "fer2013":
+        return "split"
+    return None
+
+
+def _leave_out_odd_names(paths, labels, odd, layout, needs, skipped):
+    """Paths and labels without the files at ``odd``, recorded in ``skipped`` and named in a warning.
+
+    Returns ``paths, labels, odd``, with ``odd`` empty when they were left
+    out. When they are too many to leave out (:func:`_few`), nothing is left
+    out; if at least half the names follow ``layout``, a warning names the odd
+    ones and says that the data set gets no subject ids (or split).
+    """
+    from facefeat.images.errors import SkippedImagesWarning, _name_files
+
+    title, example = _LAYOUT_NAMES[layout]
+    odd_paths = [paths[i] for i in odd]
+    if needs == "subjects":
+        lost, why, keep_all = "subject ids", "subjects stay known", "use --subjects none (subjects=None) to keep"
+        way_out = "give a subject rule (--subjects REGEX), or --subjects none to silence this"
+    else:
+        lost, why, keep_all = "the train/test split", "the train/test split stays known", "load with split=None to keep"
+        way_out = "or load with split=None to silence this"
+    n = len(paths)
+    if not _few(len(odd), n):
+        if 2 * len(odd) <= n:
+            warnings.warn(
+                f"{n - len(odd)} of {n} file names follow the {title} layout but {len(odd)} do not "
+                f"({_name_files([os.path.basename(p) for p in odd_paths], limit=5)}): no {lost}, so images of "
+                f"one person may fall on both sides of a split; rename or remove those files, {way_out}",
+                UserWarning, stacklevel=3)
+        return paths, labels, odd
+    reason = f"name does not follow the {title} layout (like {example}); left out so that {why}; {keep_all} it"
+    skipped += [(p, reason) for p in odd_paths]
+    one = len(odd) == 1
+    warnings.warn(
+        f"left out {plural(len(odd), 'file')} whose {'name does' if one else 'names do'} not follow "
+        f"the {title} layout (like {example}): {_name_files(odd_paths)}; {keep_all} "
+        f"{'it' if one else 'them'} without {lost}; see FaceDataset.skipped",
+        SkippedImagesWarning, stacklevel=3)
+    odd = set(odd)
+    return [p for i, p in enumerate(paths) if i not in odd], [lab for i, lab in enumerate(labels) if i not in odd], []
 
 
 def _subjects(paths, fnames, rule, layout):

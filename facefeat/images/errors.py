@@ -38,6 +38,21 @@ def display_path(path):
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def _name_files(items, limit=10):
+    """The first ``limit`` files for a message, then how many more.
+
+    ``items`` are paths (shown as ``'a.png'``) or ``(path, reason)`` pairs
+    (shown as ``'a.png' (reason)``), e.g. ``'a.png' (no such file) and 3 more``.
+    """
+    def one(item):
+        if isinstance(item, tuple):
+            return f"'{display_path(item[0])}' ({item[1]})"
+        return f"'{display_path(item)}'"
+
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(one(item) for item in items[:limit]) + more
+
+
 class ImageReadError(OSError):
     """An image file could not be read.
 
@@ -155,10 +170,14 @@ class DecompressionBombError(ImageReadError):
 
 
 class SkippedImagesWarning(UserWarning):
-    """:func:`read_images` left out files it could not read (``on_error="skip"``).
+    """Files were left out: unreadable, too small, or named off their folder's layout.
 
-    One warning per call, giving how many files were skipped and naming them;
-    the reasons are in :attr:`ReadResult.skipped`.
+    :func:`read_images` (``on_error="skip"``) and
+    :meth:`~facefeat.images.datasets.FaceDataset.read_images` warn once per
+    call for the files they could not read, giving how many and naming them
+    (the reasons are in :attr:`ReadResult.skipped` / ``FaceDataset.skipped``);
+    :func:`~facefeat.images.datasets.load_folder` for files whose names do
+    not follow the layout all the others follow.
 
     Examples
     --------

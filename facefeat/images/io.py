@@ -71,7 +71,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from facefeat.images.errors import DecompressionBombError, ImageReadError, SkippedImagesWarning, display_path
+from facefeat.images.errors import (
+    DecompressionBombError,
+    ImageReadError,
+    SkippedImagesWarning,
+    _name_files,
+    display_path,
+)
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
@@ -575,6 +581,14 @@ def read_images(paths, *, mode="gray", on_error="raise", max_pixels=None, progre
     >>> result.indices, len(result.skipped)
     ([0, 2], 1)
     """
+    result = _read_all(paths, mode=mode, on_error=on_error, max_pixels=max_pixels, progress=progress)
+    if result.skipped:
+        warnings.warn(_unreadable_message(result, "ReadResult.skipped"), SkippedImagesWarning, stacklevel=2)
+    return result
+
+
+def _read_all(paths, *, mode="gray", on_error="raise", max_pixels=None, progress=False):
+    """:func:`read_images` without its warning, for callers that word their own."""
     if on_error not in _ON_ERROR:
         raise ValueError(
             f"on_error must be one of {', '.join(map(repr, _ON_ERROR))}; got {on_error!r}"
@@ -610,19 +624,13 @@ def read_images(paths, *, mode="gray", on_error="raise", max_pixels=None, progre
     finally:
         if bar is not None:
             bar.close()
-
-    if result.skipped:
-        shown = ", ".join(f"'{display_path(p)}' ({r})" for p, r in result.skipped[:10])
-        more = len(result.skipped) - 10
-        if more > 0:
-            shown += f" and {more} more"
-        warnings.warn(
-            f"skipped {len(result.skipped)} of {len(paths)} images that could not be read: "
-            f"{shown}; see ReadResult.skipped",
-            SkippedImagesWarning,
-            stacklevel=2,
-        )
     return result
+
+
+def _unreadable_message(result, see):
+    n = len(result.images) + len(result.skipped)
+    return (f"skipped {len(result.skipped)} of {n} images that could not be read: "
+            f"{_name_files(result.skipped)}; see {see}")
 
 
 def is_image_file(path):

@@ -62,7 +62,7 @@ def test_predict_jsonl_with_an_unreadable_file(folder, model, tmp_path, capsys):
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     good = sorted((folder / "happiness").iterdir())[0]
-    assert main(["predict", str(model), str(good), str(bad)]) == 0
+    assert main(["predict", str(model), str(good), str(bad)]) == 1  # some inputs failed
     captured = capsys.readouterr()
     records = [json.loads(line) for line in captured.out.splitlines()]
     assert records[0]["path"] == str(good) and records[0]["face_found"] is True
@@ -94,7 +94,7 @@ def test_predict_refuses_a_foreign_file(tmp_path, capsys):
     assert "not a facefeat model" in capsys.readouterr().err
 
 
-def test_interrupted_benchmark_resumes_from_its_cache(folder, tmp_path, monkeypatch):
+def test_interrupted_benchmark_resumes_from_its_cache(folder, tmp_path, monkeypatch, capsys):
     import os
     import signal
     import subprocess
@@ -113,6 +113,10 @@ def test_interrupted_benchmark_resumes_from_its_cache(folder, tmp_path, monkeypa
     proc.send_signal(signal.SIGINT)  # Ctrl-C in the middle of the run
     proc.wait(timeout=60)
     assert proc.returncode != 0, "the run finished before it could be interrupted"
+    # Ctrl-C ends quietly, with the status shells use and a line saying how to resume
+    err = proc.stderr.read().decode()
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert "interrupted; finished folds are kept in" in err and "run the same command again" in err
     assert not (out / "results.json").exists()  # nothing half-written
     finished = len(list(cache.glob("benchmark/*/fold*.joblib")))
     assert finished >= 1
@@ -122,6 +126,7 @@ def test_interrupted_benchmark_resumes_from_its_cache(folder, tmp_path, monkeypa
     resumed = json.loads((out / "results.json").read_text())
     reused = sum(e["timing"]["folds_from_cache"] for e in resumed["pipelines"].values())
     assert reused == finished
+    assert "folds read from the cache" in capsys.readouterr().err  # the console says so too
     assert main(args[:-3] + ["--out", str(tmp_path / "fresh"), "--no-cache", "--quiet"]) == 0
     fresh = json.loads((tmp_path / "fresh" / "results.json").read_text())
     for name, e in fresh["pipelines"].items():
@@ -141,3 +146,66 @@ def test_same_seed_gives_identical_results_json(folder, tmp_path):
     assert main(args + ["--out", str(tmp_path / "a")]) == 0
     assert main(args + ["--out", str(tmp_path / "b")]) == 0
     assert metrics(tmp_path / "a") == metrics(tmp_path / "b")
+
+
+def test_exit_status_when_every_input_failed(model, tmp_path, capsys):
+    bad = tmp_path / "notes.png"
+    bad.write_text("not pixels")
+    assert main(["predict", str(model), str(bad)]) == 1
+    assert main(["landmarks", str(bad)]) == 1
+    assert capsys.readouterr().err.count("1 of 1 files could not be read") == 2
+
+
+def test_closed_output_pipe_ends_quietly():
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone, as after `| head -3`
+    try:
+        proc = subprocess.run([sys.executable, "-m", "facefeat.cli", "pipelines"], stdout=write_end,
+                              stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141
+    assert proc.stderr.decode() == ""
+
+
+def test_warnings_are_shown_in_user_words(tmp_path, capsys):
+    from PIL import Image
+
+    folder = write_face_folder(tmp_path / "faces", n_subjects=2, n_per_class=1)
+    Image.fromarray(np.zeros((4, 4), np.uint8)).save(folder / "happiness" / "synth00_tiny.png")
+    assert main(["fit", str(folder), "--pipeline", "hog-linear", "--out", str(tmp_path / "m.model"),
+                 "--subjects", r"^(synth\d+)_", "--quiet", "--no-cache"]) == 1  # one image left out
+    err = capsys.readouterr().err
+    assert "warning: skipped 1 of" in err and "synth00_tiny.png" in err
+    # no Python warning format: no file:line, no category name, no source line
+    assert "Warning:" not in err and ".py:" not in err and "warnings.warn" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["benchmark", "{folder}", "--pipelines", "lbp-linear,no-such-pipeline"],
+    ["fit", "{folder}", "--pipeline", "no-such-pipeline", "--out", "m.model"],
+    ["extract", "{folder}", "--pipeline", "no-such-pipeline", "--out", "f.npy"],
+])
+def test_unknown_pipeline_is_refused_before_the_data_is_read(argv, tmp_path, monkeypatch, capsys):
+    import facefeat.images.datasets as datasets
+
+    def never(*args, **kwargs):
+        raise AssertionError("the data set was read before the pipeline name was checked")
+
+    monkeypatch.setattr(datasets, "load_folder", never)
+    assert main([a.format(folder=tmp_path) for a in argv]) == 2
+    assert "no-such-pipeline" in capsys.readouterr().err
+
+
+def test_every_option_has_help():
+    from facefeat.cli import build_parser
+
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    missing = [f"{name} {opt}" for name, sub in commands.items() for action in sub._actions
+               for opt in action.option_strings[:1] if action.help is None]
+    assert missing == []

@@ -184,6 +184,10 @@ def test_report_outputs(planted):
     assert "## Duplicate groups with conflicting labels (2)" in md
     assert "## Duplicate groups spanning splits (3)" in md
     assert "`fear/PublicTest_4.bmp` (fear, test)" in md
+    counts = ds.summary()["split_counts"]
+    assert set(counts) == {"test", "train"}
+    assert f"; splits: test {counts['test']}, train {counts['train']} (root `{planted}`)." in md
+    assert "{" not in md.splitlines()[2]
     text = report.describe()
     assert "exact duplicates (identical decoded pixels): 4 groups, 5 extra files; 2 span splits; " \
            "1 with conflicting labels" in text

@@ -99,3 +99,25 @@ def test_a_recipe_file_is_reported_by_its_name(small, tmp_path):
     res = run_benchmark(small, [str(recipe)], progress=False, out_dir=tmp_path / "out", n_boot=50)
     assert list(res["pipelines"]) == ["my-lbp"]
     assert (tmp_path / "out" / "confusion_my-lbp.png").is_file()
+
+
+def test_results_say_which_folds_came_from_the_cache(small, tmp_path):
+    cache = tmp_path / "cache"
+    first = run_benchmark(small, ["lbp-linear"], cache_dir=cache, out_dir=tmp_path / "a", progress=False, n_boot=20)
+    again = run_benchmark(small, ["lbp-linear"], cache_dir=cache, out_dir=tmp_path / "b", progress=False, n_boot=20)
+    assert first["pipelines"]["lbp-linear"]["timing"]["folds_from_cache"] == 0
+    timing = again["pipelines"]["lbp-linear"]["timing"]
+    assert timing["folds_from_cache"] == 3 and again["pipelines"]["lbp-linear"]["pooled"] == \
+        first["pipelines"]["lbp-linear"]["pooled"]
+    [folder] = (cache / "benchmark").iterdir()
+    assert timing["fold_cache_dir"] == str(folder)
+    assert "from the cache" not in (tmp_path / "a" / "results.md").read_text()
+    md = (tmp_path / "b" / "results.md").read_text()
+    # the timing cells of the row are marked, and a note says where the folds came from
+    row = next(line for line in md.splitlines() if line.startswith("| lbp-linear | "))  # the scores table
+    images_per_second, wall = row.split("|")[-3:-1]
+    assert images_per_second.endswith(" † ") and wall.endswith(" † ") and row.count("†") == 2
+    assert (f"- † lbp-linear: 3 of 3 folds read from the cache {folder}, not recomputed: its wall time is only "
+            "the reading, and its images/s was timed by the run that computed them; delete that folder or use "
+            "--no-cache to recompute") in md
+    assert "s (some folds read from the cache, marked †)." in md.splitlines()[-1]
