@@ -422,32 +422,28 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         images, sources = self._read(X)
         grays = [_to_gray_u8(im) for im in images]
         results = self._detect_all(grays)
-        out_images, out_pts, found, kept, mats = [], [], [], [], []
-        for i, (img, gray, (pts, status)) in enumerate(zip(images, grays, results)):
-            if status != FOUND and self.on_no_face == "skip":
-                continue
-            if status != FOUND and self.on_no_face == "raise":
-                raise ValueError(f"no face found in {sources[i]}")
-            M = self._transform_matrix(pts, status, img.shape[:2])
-            crop, crop_pts = _warp(img if self.color else gray, pts, M, self.size)
-            mats.append(M)
-            out_images.append(crop)
-            out_pts.append(crop_pts)
-            found.append(status == FOUND)
-            kept.append(i)
-        n_missed = len(images) - sum(found)
+        missed = [i for i, (_, status) in enumerate(results) if status != FOUND]
+        if missed and self.on_no_face == "raise":
+            raise ValueError(f"no face found in {sources[missed[0]]}")
+        kept = [i for i, (_, status) in enumerate(results) if status == FOUND or self.on_no_face != "skip"]
+        # crops go straight into the output: a list of them, stacked at the end, held two copies
+        # of a data set's faces at once, and its many small arrays stayed in the heap afterwards
+        out_images = np.empty((len(kept), self.size, self.size) + ((3,) if self.color else ()), np.uint8)
+        out_pts = np.empty((len(kept), N_LANDMARKS, 2))
+        mats = np.empty((len(kept), 2, 3))
+        for k, i in enumerate(kept):
+            pts, status = results[i]
+            M = self._transform_matrix(pts, status, images[i].shape[:2])
+            out_images[k], out_pts[k] = _warp(images[i] if self.color else grays[i], pts, M, self.size)
+            mats[k] = M
+        found = np.array([results[i][1] == FOUND for i in kept], dtype=bool)
+        n_missed = len(missed)
         if n_missed:
-            missed = [sources[i] for i, (_, s) in enumerate(results) if s != FOUND]
-            shown = ", ".join(missed[:5]) + (f" and {len(missed) - 5} more" if len(missed) > 5 else "")
+            shown = ", ".join(sources[i] for i in missed[:5]) + (f" and {n_missed - 5} more" if n_missed > 5 else "")
             action = "skipped" if self.on_no_face == "skip" else "aligned by a fallback (face_found=False)"
             warnings.warn(f"no face detected in {n_missed} of {len(images)} images, {action}: {shown}",
                           NoFaceWarning, stacklevel=2)
-        if not out_images:
-            shape = (0, self.size, self.size) + ((3,) if self.color else ())
-            return FaceBatch(np.zeros(shape, np.uint8), np.zeros((0, N_LANDMARKS, 2)), np.zeros(0, bool), [],
-                             np.zeros((0, 2, 3)))
-        return FaceBatch(np.stack(out_images), np.stack(out_pts), np.array(found), [sources[i] for i in kept],
-                         np.stack(mats))
+        return FaceBatch(out_images, out_pts, found, [sources[i] for i in kept], mats)
 
     # -- steps ------------------------------------------------------------- #
 

@@ -8,6 +8,13 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from facefeat.faces.batch import FaceBatch
 
+# Pixels per chunk of images that the transformers check and extract at once.
+# check_images gives float64 copies (a list, then a stacked array: 16 bytes a
+# pixel, 16 times the uint8 faces); for FER2013's 28,709 aligned faces at once
+# that was 4.2 GB of a 4.6 GB fit (issue 15). 2**20 pixels is 113 faces of
+# 96 x 96, 16 MiB of copies.
+_CHUNK_PIXELS = 1 << 20
+
 
 def check_images(X, *, gray=True, start=0):
     """Validate a batch of images and bring it to one float layout.
@@ -43,6 +50,14 @@ def check_images(X, *, gray=True, start=0):
     >>> check_images([np.zeros((4, 4, 3)), np.ones((6, 6))])[1].shape
     (6, 6)
     """
+    out = [_check_one(img, i, gray) for i, img in enumerate(_batch_items(X), start=start)]
+    if len({im.shape for im in out}) == 1:
+        return np.stack(out)
+    return out
+
+
+def _batch_items(X):
+    """The images of a batch, an array or a list, once the batch as a whole is valid."""
     if isinstance(X, FaceBatch):
         X = X.images
     if isinstance(X, np.ndarray):
@@ -50,17 +65,31 @@ def check_images(X, *, gray=True, start=0):
             raise ValueError(
                 f"expected a batch of images of shape (n, h, w) or (n, h, w, 3), got an array of shape {X.shape}"
             )
-        items = list(X)
+        items = X
     elif isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
         raise TypeError(f"expected a batch of images (array or list of arrays), got {type(X).__name__}")
     else:
         items = list(X)
     if len(items) == 0:
         raise ValueError("empty batch: at least one image is needed")
-    out = [_check_one(img, i, gray) for i, img in enumerate(items, start=start)]
-    if len({im.shape for im in out}) == 1:
-        return np.stack(out)
-    return out
+    return items
+
+
+def _chunk_bounds(items):
+    """``(start, stop)`` of consecutive runs of about ``_CHUNK_PIXELS`` pixels (at least one image each)."""
+    if isinstance(items, np.ndarray):
+        step = max(1, _CHUNK_PIXELS // max(1, items[0].size))
+        return [(i, min(i + step, len(items))) for i in range(0, len(items), step)]
+    bounds, start, pixels = [], 0, 0
+    for i, img in enumerate(items):
+        # only arrays are counted: other items are converted (or refused) by check_images
+        pixels += img.size if isinstance(img, np.ndarray) else 1
+        if pixels >= _CHUNK_PIXELS:
+            bounds.append((start, i + 1))
+            start, pixels = i + 1, 0
+    if start < len(items):
+        bounds.append((start, len(items)))
+    return bounds
 
 
 def _check_one(img, i, gray):
@@ -91,13 +120,15 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
     """Base for stateless transformers from a batch of images to feature vectors.
 
     Subclasses implement ``_output_names(image_shape)`` (feature names for
-    images of that shape) and ``_transform_images(images)``; one that reads
-    more than the images from ``X`` (e.g. the landmarks of a FaceBatch)
-    returns it from ``_side_inputs(X)``, as keyword arguments of
-    ``_transform_images``. ``fit`` validates the parameters and records the
-    image shape, which fixes the feature names; nothing is learned from the
-    data, so the benchmark may apply such steps to a whole dataset once before
-    cross-validation.
+    images of that shape) and ``_transform_images(images)``, which gets the
+    checked images (float64, see :func:`check_images`) a chunk at a time and
+    must give each image's features independently of the others in the
+    chunk; one that reads more than the images from ``X`` (e.g. the landmarks
+    of a FaceBatch) returns it from ``_side_inputs(X)``, as keyword arguments
+    of ``_transform_images`` with one row per image. ``fit`` validates the
+    parameters and records the image shape, which fixes the feature names;
+    nothing is learned from the data, so the benchmark may apply such steps
+    to a whole dataset once before cross-validation.
 
     Attributes
     ----------
@@ -132,6 +163,10 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
     ((8, 8), 2, ['mean', 'std'])
     """
 
+    # whether every image of a batch must have the same shape (HOG); else a
+    # chunk of mixed sizes reaches _transform_images as a list
+    _one_shape = False
+
     def fit(self, X, y=None):
         """Validate parameters and record the input image shape.
 
@@ -144,7 +179,8 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        self._check(X, record=True)
+        for _ in self._checked_chunks(X, record=True):
+            pass
         return self
 
     def fit_transform(self, X, y=None):
@@ -158,8 +194,7 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n, n_features_out_)
         """
-        images, side = self._check(X, record=True)
-        return self._transform_images(images, **side)
+        return self._transform_chunks(X, record=True)
 
     def transform(self, X):
         """Extract one feature vector per image.
@@ -172,21 +207,50 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n, n_features_out_)
         """
-        images, side = self._check(X)
-        return self._transform_images(images, **side)
+        return self._transform_chunks(X)
 
-    def _check(self, X, record=False):
-        """Validate the parameters, then ``X``: its side inputs and its checked images."""
+    def _transform_chunks(self, X, record=False):
+        """Features of ``X``, a chunk of images at a time, in one array."""
+        out = None
+        for start, images, side in self._checked_chunks(X, record):
+            feats = self._transform_images(images, **side)
+            del images  # else it lives on while the next chunk is checked
+            if out is None:
+                out = np.empty((len(X),) + feats.shape[1:], feats.dtype)
+            out[start : start + len(feats)] = feats
+        return out
+
+    def _checked_chunks(self, X, record=False):
+        """Validate the parameters, then yield ``(start, images, side inputs)`` chunk by chunk.
+
+        Each chunk holds about ``_CHUNK_PIXELS`` pixels, checked by
+        :func:`check_images`: the float64 copies of a whole data set would take
+        8 bytes a pixel. Features are computed image by image, so the chunks
+        do not change them.
+        """
         self._validate_params()
         # before the images, so that a batch without what the parameters ask for is reported as such
         side = self._side_inputs(X)
-        images = check_images(X)
-        if record:
-            self._record(images)
-        return images, side
+        items = _batch_items(X)
+        shapes = set()
+        for start, stop in _chunk_bounds(items):
+            images = check_images(items[start:stop], start=start)
+            if record and start == 0:
+                self._record(images)
+            if self._one_shape:
+                shapes.update(im.shape[:2] for im in images)
+                if len(shapes) > 1:
+                    want = f"the fitted shape {self.image_shape_}" if hasattr(self, "image_shape_") else "one shape"
+                    raise ValueError(f"{type(self).__name__} needs all images of {want}; "
+                                     f"got images of shapes {sorted(shapes)}")
+            yield start, images, {name: rows[start:stop] for name, rows in side.items()}
+            del images
 
     def _side_inputs(self, X):
-        """Keyword arguments of ``_transform_images`` read from ``X`` besides its images."""
+        """Keyword arguments of ``_transform_images`` read from ``X`` besides its images.
+
+        Each is an array with one row per image; a chunk of images gets its rows.
+        """
         return {}
 
     def _record(self, images):

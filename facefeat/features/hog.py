@@ -84,6 +84,9 @@ class HOGFeatures(ImageTransformer):
         "transform_sqrt": ["boolean"],
     }
 
+    # mixed shapes are refused by ImageTransformer, in every chunk and across chunks
+    _one_shape = True
+
     def __init__(
         self,
         orientations=9,
@@ -130,10 +133,6 @@ class HOGFeatures(ImageTransformer):
     def _transform_images(self, images):
         # without fit (transform is allowed first) any single shape will do
         expected = tuple(self.image_shape_) if hasattr(self, "image_shape_") else None
-        if not isinstance(images, np.ndarray):
-            shapes = sorted({im.shape for im in images})
-            want = f"the fitted shape {expected}" if expected else "one shape"
-            raise ValueError(f"HOGFeatures needs all images of {want}; got images of shapes {shapes}")
         shape = images.shape[1:]
         if expected is not None and shape != expected:
             raise ValueError(f"HOGFeatures was fitted on images of shape {expected}; got images of shape {shape}")

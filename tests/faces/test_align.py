@@ -107,6 +107,41 @@ def test_facebatch_indexing_keeps_type(aligned):
     np.testing.assert_array_equal(both.transforms, aligned.transforms[:4])
 
 
+def test_crops_are_written_into_the_output_not_kept_twice(monkeypatch):
+    # Issue 15: the crops of a data set were collected in a list and then
+    # stacked, two copies of the aligned faces at once; and the list's 28,709
+    # small arrays stayed in the process's heap after it was freed. The
+    # working memory beyond the output is now independent of its size.
+    import tracemalloc
+
+    from facefeat.faces import align
+
+    pts = np.zeros((68, 2))
+    pts[36:42], pts[42:48] = [16.0, 20.0], [32.0, 20.0]
+    monkeypatch.setattr(align.FaceAligner, "_detect_all", lambda self, grays: [(pts, align.FOUND)] * len(grays))
+    images = np.random.default_rng(0).integers(0, 256, (500, 48, 48), dtype=np.uint8)
+    tracemalloc.start()
+    try:
+        batch = FaceAligner(size=96).fit_transform(images)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    out = batch.images.nbytes + batch.landmarks.nbytes + batch.transforms.nbytes
+    assert batch.images.shape == (500, 96, 96) and batch.face_found.all()
+    assert peak - out < 0.1 * out, f"{(peak - out) / 1e6:.1f} MB beyond the {out / 1e6:.1f} MB output"
+
+
+def test_skip_and_raise_with_faces_among_blanks(expressions):
+    blank = np.full((64, 64), 128, np.uint8)
+    images = [blank, expressions.images[0], blank]
+    with pytest.warns(NoFaceWarning, match="no face detected in 2 of 3 images, skipped: image\\[0\\], image\\[2\\]"):
+        kept = FaceAligner(size=32, on_no_face="skip").fit_transform(images)
+    assert kept.images.shape == (1, 32, 32) and kept.sources == ["image[1]"] and kept.face_found.tolist() == [True]
+    np.testing.assert_array_equal(kept.images, FaceAligner(size=32).fit_transform(images[1:2]).images)
+    with pytest.raises(ValueError, match=r"no face found in image\[0\]"):
+        FaceAligner(size=32, on_no_face="raise").fit_transform(images)
+
+
 def test_mmod_detector_agrees_with_hog(expressions):
     images = expressions.images[:2]
     hog = FaceAligner(size=64).fit_transform(images)
