@@ -35,22 +35,15 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 _compat.install()
 
+# each public name comes from the subpackage that holds it (which resolves it lazily in turn)
 __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
-    "faces.batch": ["FaceBatch"],
-    "faces.align": ["FaceAligner"],
-    "images.datasets": ["FaceDataset", "load_folder"],
-    "images.synthetic": ["make_expressions"],
-    "images.io": ["read_image", "read_images"],
-    "features.lbp": ["LBPHistogram"],
-    "features.hog": ["HOGFeatures"],
-    "features.gabor": ["GaborFeatures"],
-    "features.geometry": ["LandmarkGeometry"],
-    "classifiers.hmm": ["HMMClassifier", "NaiveHMMClassifier"],
-    "shape.features": ["ASMShape"],
-    "shape.asm": ["ActiveShapeModel", "ASMFitter"],
-    "deep.embedding": ["DeepEmbedding"],
-    "deep.finetune": ["FineTunedCNN"],
-    "evaluation.audit": ["audit_dataset"],
+    "images": ["FaceDataset", "load_folder", "make_expressions", "read_image", "read_images"],
+    "faces": ["FaceAligner", "FaceBatch"],
+    "features": ["LBPHistogram", "HOGFeatures", "GaborFeatures", "LandmarkGeometry"],
+    "shape": ["ASMShape", "ActiveShapeModel", "ASMFitter"],
+    "deep": ["DeepEmbedding", "FineTunedCNN"],
+    "classifiers": ["HMMClassifier", "NaiveHMMClassifier"],
+    "evaluation": ["audit_dataset"],
     "pipelines": ["make_pipeline", "list_pipelines"],
 })
 __all__ = [*__all__, "__version__"]

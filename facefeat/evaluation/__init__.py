@@ -17,4 +17,5 @@ import lazy_loader as _lazy
 __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "folds": ["CV_CHOICES", "LOSO_MAX_SUBJECTS", "IdentityLeakWarning", "make_folds"],
     "metrics": ["SCALAR_METRICS", "classification_metrics", "summarise_folds"],
+    "audit": ["audit_dataset"],
 })
