@@ -17,8 +17,8 @@ COMPONENTS = {
     "gabor": ("facefeat.features.gabor", "GaborFeatures"),
     "asm": ("facefeat.shape.features", "ASMShape"),
     "deep_embedding": ("facefeat.deep.embedding", "DeepEmbedding"),
-    # generic scikit-learn steps
-    "standard_scaler": ("sklearn.preprocessing", "StandardScaler"),
+    # generic scikit-learn steps (the scaler is scikit-learn's, fitted a block of columns at a time)
+    "standard_scaler": ("facefeat.features.scaling", "LowMemoryStandardScaler"),
     "pca": ("sklearn.decomposition", "PCA"),
     "block_scaler": ("facefeat.classifiers.fusion", "BlockScaler"),
     # classification heads

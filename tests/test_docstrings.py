@@ -31,6 +31,7 @@ MODULES = [
     "facefeat.features.geometry",
     "facefeat.features.hog",
     "facefeat.features.lbp",
+    "facefeat.features.scaling",
     "facefeat.shape.asm",
     "facefeat.shape.model",
     "facefeat.shape.fitter",

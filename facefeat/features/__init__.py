@@ -1,4 +1,4 @@
-"""Hand-crafted features of aligned faces, as scikit-learn transformers, and chunked extraction.
+"""Hand-crafted features of aligned faces, as scikit-learn transformers, chunked extraction and scaling.
 
 =====================================  ==================================================
 :mod:`facefeat.features.lbp`           :class:`LBPHistogram`: local binary pattern histograms
@@ -6,6 +6,7 @@
 :mod:`facefeat.features.gabor`         :class:`GaborFeatures`: Gabor magnitudes
 :mod:`facefeat.features.geometry`      :class:`LandmarkGeometry`: distances and angles of landmarks
 :mod:`facefeat.features.extract`       :func:`extract_features`: any pipeline's stateless steps in chunks
+:mod:`facefeat.features.scaling`       :class:`LowMemoryStandardScaler`: the recipes' scaler
 =====================================  ==================================================
 """
 
@@ -17,4 +18,5 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "gabor": ["GaborFeatures"],
     "geometry": ["LandmarkGeometry"],
     "extract": ["extract_features"],
+    "scaling": ["LowMemoryStandardScaler"],
 })
