@@ -223,7 +223,7 @@ def test_cli_landmarks_jsonl(pts_folder, tmp_path, method):
     out = tmp_path / "out.jsonl"
     args = _parser().parse_args(["landmarks", str(pts_folder / "face000.png"), str(tmp_path / "broken.png"),
                                  "--method", method, "--output", str(out), "--plot", str(tmp_path / "plots")])
-    assert args.func(args) == 0
+    assert args.func(args) == 1  # one file could not be read (issue 15: a script can tell)
     good, bad = [json.loads(line) for line in out.read_text().splitlines()]
     assert set(good) == {"path", "face_found", "landmarks"} and good["face_found"]
     assert np.array(good["landmarks"]).shape == (68, 2)
