@@ -52,10 +52,9 @@ class LowMemoryStandardScaler(StandardScaler):
     scikit-learn's ``fit`` as they are. The recipes' ``standard_scaler`` is
     this class.
 
-    Parameters
-    ----------
-    copy, with_mean, with_std : bool, default=True
-        As for :class:`~sklearn.preprocessing.StandardScaler`.
+    Its parameters, ``copy``, ``with_mean`` and ``with_std`` (all True by
+    default), are those of :class:`~sklearn.preprocessing.StandardScaler`,
+    whose ``__init__`` it keeps.
 
     Examples
     --------
