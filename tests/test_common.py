@@ -35,7 +35,9 @@ ARRAY_ESTIMATORS = [c(**CHECK_PARAMS.get(n, {})) for n, c in FACEFEAT.items() if
 # install (tests/deep checks the real weights when it is there)
 IMAGE_PARAMS = {"finetuned_cnn": {"weights": None, "epochs": 1, "finetune_epochs": 1, "unfreeze": 1,
                                   "input_size": 64, "n_views": 1, "early_stopping": False, "random_state": 0},
-                "deep_embedding": {"weights": None}}
+                "deep_embedding": {"weights": None},
+                "compact_cnn": {"size": 32, "width": 8, "hidden_units": 32, "max_epochs": 1, "validation_fraction": 0,
+                                "random_state": 0}}
 
 # A value per parameter that the estimator must refuse at fit
 INVALID = {
@@ -47,6 +49,7 @@ INVALID = {
     "asm": {"model": "nope", "n_components": 0, "b_limit": -1.0},
     "deep_embedding": {"backbone": "vgg16", "layer": "layer9", "batch_size": 0, "pool_grid": 0},
     "finetuned_cnn": {"backbone": "vgg16", "head": "svm", "unfreeze": -1, "epochs": 0},
+    "compact_cnn": {"size": 8, "monitor": "auc", "max_epochs": 0, "class_weight": "even", "bf16": "yes"},
 }
 
 

@@ -50,6 +50,8 @@ MODULES = [
     "facefeat.deep.inception",
     "facefeat.deep.embedding",
     "facefeat.deep.finetune",
+    "facefeat.deep.compact",
+    "facefeat.deep._training",
     "facefeat.deep.weights",
     # classifiers, fusion and recipes
     "facefeat.classifiers.hmm",
