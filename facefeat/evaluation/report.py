@@ -48,21 +48,16 @@ def write_outputs(results, dataset, out_dir, audit=None):
 
     Examples
     --------
+    Four synthetic faces, the built-in ``hog-linear`` recipe:
+
     >>> import os, tempfile
     >>> from facefeat.evaluation.benchmark import run_benchmark
     >>> from facefeat.images.synthetic import make_expressions
     >>> ds = make_expressions(n_subjects=2, n_per_class=1, classes=["happiness", "surprise"])
-    >>> folder = tempfile.mkdtemp()
-    >>> recipe = os.path.join(folder, "hog-lr.toml")
-    >>> with open(recipe, "w") as fh:
-    ...     _ = fh.write('description = "HOG + logistic regression"\\n'
-    ...                  '[[steps]]\\nname = "hog"\\nuse = "hog"\\n'
-    ...                  '[[steps]]\\nname = "clf"\\nuse = "logistic_regression"\\n')
-    >>> results = run_benchmark(ds, [recipe], progress=False, n_boot=20)
-    >>> out = os.path.join(folder, "out")
-    >>> write_outputs(results, ds, out)
+    >>> out = os.path.join(tempfile.mkdtemp(), "out")
+    >>> write_outputs(run_benchmark(ds, ["hog-linear"], progress=False, n_boot=20), ds, out)
     >>> sorted(os.listdir(out))
-    ['class_distribution.png', 'confusion_hog-lr.png', 'per_class_f1.png', 'results.json', 'results.md']
+    ['class_distribution.png', 'confusion_hog-linear.png', 'per_class_f1.png', 'results.json', 'results.md']
     """
     from facefeat import plots as viz
 
@@ -109,16 +104,10 @@ def results_markdown(results):
 
     Examples
     --------
-    >>> import os, tempfile
     >>> from facefeat.evaluation.benchmark import run_benchmark
     >>> from facefeat.images.synthetic import make_expressions
-    >>> ds = make_expressions(n_subjects=2, n_per_class=1, classes=["happiness", "surprise"])
-    >>> recipe = os.path.join(tempfile.mkdtemp(), "hog-lr.toml")
-    >>> with open(recipe, "w") as fh:
-    ...     _ = fh.write('description = "HOG + logistic regression"\\n'
-    ...                  '[[steps]]\\nname = "hog"\\nuse = "hog"\\n'
-    ...                  '[[steps]]\\nname = "clf"\\nuse = "logistic_regression"\\n')
-    >>> text = results_markdown(run_benchmark(ds, [recipe], progress=False, n_boot=20))
+    >>> faces = make_expressions(n_subjects=2, n_per_class=1, classes=["happiness", "surprise"])
+    >>> text = results_markdown(run_benchmark(faces, ["hog-linear"], progress=False, n_boot=20))
     >>> print(text.splitlines()[0])
     # synthetic: 1 pipelines
     >>> print(text.splitlines()[2])

@@ -22,10 +22,7 @@ References
 ----------
 .. [1] T. F. Cootes, C. J. Taylor, D. H. Cooper and J. Graham, "Active shape
    models - their training and application", Computer Vision and Image
-   Understanding 61(1):38-59, 1995. doi:10.1006/cviu.1995.1004
-.. [2] T. F. Cootes, C. J. Taylor and A. Lanitis, "Active shape models:
-   evaluation of a multi-resolution method for improving image search",
-   BMVC 1994, pp. 327-336. doi:10.5244/C.8.32
+   Understanding 61(1):38-59, 1995. :DOI:`10.1006/cviu.1995.1004`
 """
 
 from numbers import Integral, Real

@@ -351,20 +351,19 @@ def test_truncated_png(tmp_path):
         assert expect in _assert_names(ei, path)
 
 
-def test_text_named_jpg(tmp_path):
-    path = tmp_path / "notes.jpg"
-    path.write_text("these are not the pixels you are looking for\n")
+@pytest.mark.parametrize(
+    ("name", "text", "expect"),
+    [
+        ("notes.jpg", "these are not the pixels you are looking for\n", "text"),
+        ("download.png", "<!DOCTYPE html>\n<html><body>403 Forbidden</body></html>\n", "HTML"),
+    ],
+)
+def test_text_named_as_image(tmp_path, name, text, expect):
+    path = tmp_path / name
+    path.write_text(text)
     with pytest.raises(ImageReadError) as ei:
         read_image(path)
-    assert "text" in _assert_names(ei, path)
-
-
-def test_html_named_png(tmp_path):
-    path = tmp_path / "download.png"
-    path.write_text("<!DOCTYPE html>\n<html><body>403 Forbidden</body></html>\n")
-    with pytest.raises(ImageReadError) as ei:
-        read_image(path)
-    assert "HTML" in _assert_names(ei, path)
+    assert expect in _assert_names(ei, path)
 
 
 def test_git_lfs_pointer(tmp_path):
