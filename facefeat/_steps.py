@@ -63,3 +63,44 @@ def set_everywhere(pipe, name, value):
         # LogisticRegression's n_jobs does nothing since scikit-learn 1.8 and warns when set
         and not (name == "n_jobs" and type(params[key.rsplit("__", 1)[0]]).__name__ == "LogisticRegression")
     })
+
+
+def image_tags(tags, *, requires_fit=True, paths=False, **values):
+    """Set the scikit-learn tags of a step that takes images, not a 2-D matrix.
+
+    ``parametrize_with_checks`` skips such steps; facefeat's own check suite
+    (``tests/test_common.py``) runs them instead.
+
+    Parameters
+    ----------
+    tags : sklearn.utils.Tags
+        What ``super().__sklearn_tags__()`` returned; changed in place.
+    requires_fit : bool, default=True
+        False for a step that learns nothing (an extractor).
+    paths : bool, default=False
+        The step also takes image file paths.
+    **values
+        Other top-level tags, e.g. ``non_deterministic``.
+
+    Returns
+    -------
+    sklearn.utils.Tags
+        ``tags``.
+
+    Examples
+    --------
+    >>> from sklearn.base import BaseEstimator, TransformerMixin
+    >>> class Brightness(TransformerMixin, BaseEstimator):
+    ...     def __sklearn_tags__(self):
+    ...         return image_tags(super().__sklearn_tags__(), requires_fit=False)
+    >>> tags = Brightness().__sklearn_tags__()
+    >>> tags.input_tags.two_d_array, tags.input_tags.three_d_array, tags.requires_fit
+    (False, True, False)
+    """
+    tags.requires_fit = requires_fit
+    tags.input_tags.two_d_array = False
+    tags.input_tags.three_d_array = True
+    tags.input_tags.string = paths
+    for name, value in values.items():
+        setattr(tags, name, value)
+    return tags

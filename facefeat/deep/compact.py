@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from facefeat._steps import image_tags
 from facefeat.deep.embedding import resolve_device, torch_threads
 
 __all__ = ["compact_net", "CompactCNN"]
@@ -371,8 +372,4 @@ class CompactCNN(ClassifierMixin, BaseEstimator):
             self.model_ = model.to(memory_format=torch.channels_last).eval()
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.non_deterministic = self.random_state is None
-        return tags
+        return image_tags(super().__sklearn_tags__(), non_deterministic=self.random_state is None)

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
+from facefeat._steps import image_tags
 from facefeat.faces.batch import FaceBatch
-from facefeat.features._base import check_images
 from facefeat.faces.models import per_thread
+from facefeat.features._base import check_images
 
 __all__ = ["DeepEmbedding", "BACKBONE_NAMES"]
 
@@ -448,9 +449,4 @@ class DeepEmbedding(TransformerMixin, BaseEstimator):
         return np.asarray([f"deep_embedding_{i}" for i in range(self.n_features_out_)], dtype=object)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.non_deterministic = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
+        return image_tags(super().__sklearn_tags__(), requires_fit=False, non_deterministic=False)

@@ -9,9 +9,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from facefeat._steps import image_tags
 from facefeat.deep.embedding import (
     BACKBONE_NAMES,
     as_image_list,
@@ -599,8 +600,4 @@ class FineTunedCNN(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        tags.non_deterministic = self.random_state is None
-        return tags
+        return image_tags(super().__sklearn_tags__(), non_deterministic=self.random_state is None)

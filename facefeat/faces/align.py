@@ -4,13 +4,14 @@ import hashlib
 import os
 import sqlite3
 import warnings
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from numbers import Integral, Real
 
+from facefeat._steps import image_tags
 from facefeat.faces.batch import FaceBatch
 from facefeat.faces.landmarks import N_LANDMARKS, eye_centres
 from facefeat.faces.models import packaged_model_path, per_thread
@@ -521,11 +522,7 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return np.array([[s, 0, -s * (w - side) / 2], [0, s, -s * (h - side) / 2]])
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
-        return tags
+        return image_tags(super().__sklearn_tags__(), requires_fit=False, paths=True)
 
 
 def _warp(image, pts, M, size):

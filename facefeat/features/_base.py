@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import InvalidParameterError
 
+from facefeat._steps import image_tags
 from facefeat.faces.batch import FaceBatch
 
 # Pixels per chunk of images that the transformers check and extract at once.
@@ -284,11 +285,7 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         return np.asarray(self._output_names(self.image_shape_), dtype=object)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
+        return image_tags(super().__sklearn_tags__(), requires_fit=False)
 
 
 def _by_shape(extract, images, *per_image):

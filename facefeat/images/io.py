@@ -487,22 +487,16 @@ class ReadResult:
 
     Examples
     --------
-    >>> import os, tempfile, warnings
+    :func:`read_images` returns one; ``indices`` lines up what goes with
+    the files, here labels, with the images that were read:
+
     >>> import numpy as np
-    >>> from PIL import Image
-    >>> from facefeat.images.io import ReadResult, read_images
-    >>> tmp = tempfile.mkdtemp()
-    >>> good = os.path.join(tmp, "good.png")
-    >>> Image.fromarray(np.zeros((4, 5), dtype=np.uint8)).save(good)
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     result = read_images([os.path.join(tmp, "missing.png"), good], on_error="skip")
-    >>> isinstance(result, ReadResult)
-    True
-    >>> result.indices, [image.shape for image in result.images]
-    ([1], [(4, 5)])
-    >>> [(os.path.basename(path), reason) for path, reason in result.skipped]
-    [('missing.png', 'no such file')]
+    >>> from facefeat.images.io import ReadResult
+    >>> result = ReadResult(images=[np.zeros((4, 5), np.uint8)], paths=["good.png"], indices=[1],
+    ...                     skipped=[("missing.png", "no such file")])
+    >>> labels = np.array(["anger", "fear"])
+    >>> labels[result.indices].tolist(), result.skipped[0][1]
+    (['fear'], 'no such file')
     """
 
     images: list = field(default_factory=list)

@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from facefeat._steps import image_tags
 from facefeat.faces.batch import FaceBatch
 from facefeat.shape.pdm import PointDistributionModel
 
@@ -189,10 +190,7 @@ class ASMShape(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
-        tags.input_tags.three_d_array = True
-        return tags
+        return image_tags(super().__sklearn_tags__())
 
 
 def _truncate(pdm, n_components):
