@@ -28,6 +28,7 @@ COMPONENTS = {
     "hmm": ("facefeat.classifiers.hmm", "HMMClassifier"),
     "naive_hmm": ("facefeat.classifiers.hmm", "NaiveHMMClassifier"),
     "finetuned_cnn": ("facefeat.deep.finetune", "FineTunedCNN"),
+    "cached_finetuned_cnn": ("facefeat.deep.cached_finetune", "CachedFineTunedCNN"),
     "compact_cnn": ("facefeat.deep.compact", "CompactCNN"),
 }
 

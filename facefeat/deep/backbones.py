@@ -66,6 +66,7 @@ __all__ = [
     "ResNet",
     "EfficientNetB0",
     "InceptionV3",
+    "FaceNetwork",
     "build_backbone",
     "fuse_batchnorm",
     "stage_names",
@@ -127,6 +128,52 @@ BACKBONES = {
     "efficientnet_b0": BackboneSpec(EfficientNetB0, 224, IMAGENET_MEAN, IMAGENET_STD, 1280, "efficientnet_b0"),
     "inception_v3": BackboneSpec(InceptionV3, 299, (0.5,) * 3, (0.5,) * 3, 2048, "inception_v3"),
 }
+
+
+class FaceNetwork(nn.Module):
+    """A backbone cut after a stage, pooled to a grid, with a classification head, for faces.
+
+    Made by :func:`facefeat.deep.finetune.face_network`, which also builds
+    the head.
+
+    Parameters
+    ----------
+    backbone : torch.nn.Module
+        A network of this module.
+    upto : str
+        The last stage run.
+    pool_grid : int
+        Its output is average-pooled to ``pool_grid`` x ``pool_grid``.
+    classifier : torch.nn.Module
+        Maps the flattened pooled features to logits.
+    mean, std : tuple of 3 floats
+        The backbone's input normalisation of values in [0, 1].
+
+    Examples
+    --------
+    >>> net = FaceNetwork(ResNet(18), "layer2", 1, nn.Linear(128, 3), IMAGENET_MEAN, IMAGENET_STD)
+    >>> net.eval()(torch.rand(2, 1, 32, 32)).shape  # gray input is repeated over 3 channels
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, backbone, upto, pool_grid, classifier, mean, std):
+        super().__init__()
+        self.backbone, self.upto, self.pool_grid, self.classifier = backbone, upto, pool_grid, classifier
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1), persistent=False)
+
+    def stages(self):
+        """The stages of the backbone that run, input to output."""
+        stages = self.backbone.stages()
+        return stages[:[s.name for s in stages].index(self.upto) + 1]
+
+    def forward(self, x):
+        """Logits of faces (n, 1 or 3, h, w) with values in [0, 1]."""
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        x = (x - self.mean) / self.std
+        features = self.backbone.forward_features(x, self.upto)
+        return self.classifier(torch.flatten(nn.functional.adaptive_avg_pool2d(features, self.pool_grid), 1))
 
 
 def get_spec(name):

@@ -1,21 +1,12 @@
 """CompactCNN: a small CNN trained from scratch on small gray faces, as a scikit-learn classifier."""
 
-import os
 from numbers import Integral, Real
 
-import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import Interval
 
-from facefeat._steps import image_tags
-from facefeat.deep.embedding import resolve_device, torch_threads
+from facefeat.deep._classifier import TRAINING_CONSTRAINTS, FaceCNNClassifier
 
 __all__ = ["compact_net", "CompactCNN"]
-
-# Input normalisation of values in [0, 1]: roughly the gray level statistics of face crops
-_MEAN, _STD = 0.5, 0.25
-
 
 def _conv_bn_relu(cin, cout):
     from torch import nn
@@ -76,16 +67,7 @@ def compact_net(n_classes, width=32, hidden_units=256, dropout=0.3, in_channels=
     return net
 
 
-def _amx():
-    """Whether this CPU multiplies bfloat16 in hardware (AMX), where bf16 autocast trains several times faster."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            return " amx_bf16" in f.read()
-    except OSError:
-        return False
-
-
-class CompactCNN(ClassifierMixin, BaseEstimator):
+class CompactCNN(FaceCNNClassifier):
     """A compact CNN trained from scratch on small gray faces.
 
     The network is :func:`compact_net`, a VGG-style stack of four
@@ -208,24 +190,7 @@ class CompactCNN(ClassifierMixin, BaseEstimator):
         "width": [Interval(Integral, 1, None, closed="left")],
         "hidden_units": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "patience": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "warmup_epochs": [Interval(Real, 0, None, closed="left")],
-        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "class_weight": [None, StrOptions({"balanced"}), dict],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "monitor": [StrOptions({"f1_macro", "accuracy", "loss"})],
-        "augment": ["boolean"],
-        "flip_tta": ["boolean"],
-        "bf16": [StrOptions({"auto"}), "boolean"],
-        "checkpoint": [None, str, os.PathLike],
-        "random_state": ["random_state"],
-        "device": [str],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "progress": ["boolean"],
+        **TRAINING_CONSTRAINTS,
     }
 
     def __init__(self, size=48, width=32, hidden_units=256, dropout=0.3, max_epochs=60, patience=10, batch_size=64,
@@ -255,121 +220,8 @@ class CompactCNN(ClassifierMixin, BaseEstimator):
         self.n_threads = n_threads
         self.progress = progress
 
-    def _network(self):
-        return compact_net(len(self.classes_), self.width, self.hidden_units, self.dropout)
+    def _input_size(self):
+        return self.size
 
-    def _settings(self):
-        from facefeat.deep._training import Augmentation, TrainingSettings
-
-        class_weight = self.class_weight
-        if isinstance(class_weight, dict):
-            index = {c: i for i, c in enumerate(self.classes_.tolist())}
-            class_weight = {index[c]: w for c, w in class_weight.items() if c in index}
-        return TrainingSettings(
-            max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay,
-            warmup_epochs=self.warmup_epochs, label_smoothing=self.label_smoothing, class_weight=class_weight,
-            validation_fraction=self.validation_fraction, patience=self.patience, monitor=self.monitor,
-            augment=Augmentation() if self.augment else None, channels_last=True,
-            bf16=_amx() if self.bf16 == "auto" else bool(self.bf16))
-
-    def fit(self, X, y, groups=None):
-        """Train the network on faces.
-
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-            Face crops on the 0..255 scale.
-        y : array-like of shape (n,)
-            Class labels.
-        groups : array-like of shape (n,), optional
-            Subject ids: the validation split then holds out whole subjects.
-
-        Returns
-        -------
-        self
-        """
-        from facefeat.deep._training import face_tensor, train_classifier
-
-        self._validate_params()
-        device = resolve_device(self.device)
-        y = np.asarray(y)
-        with torch_threads(self.n_threads):
-            images = face_tensor(X, self.size)
-            if len(y) != len(images):
-                raise ValueError(f"X has {len(images)} faces but y has {len(y)} labels")
-            self.classes_, y_enc = np.unique(y, return_inverse=True)
-            if len(self.classes_) < 2:
-                raise ValueError(f"need at least 2 classes to train a classifier, got {len(self.classes_)}")
-            model, result = train_classifier(
-                self._network, images, y_enc, len(self.classes_), groups=groups, mean=_MEAN, std=_STD,
-                settings=self._settings(), random_state=self.random_state, checkpoint=self.checkpoint,
-                progress=self.progress, device=device)
-        self.model_ = model
-        self.history_ = result.history
-        self.best_epoch_ = result.best_epoch
-        self.n_validation_ = result.n_validation
-        self.images_per_second_ = result.images_per_second
-        return self
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-
-        Returns
-        -------
-        ndarray of shape (n, n_classes), float64
-            Rows sum to 1; columns follow ``classes_``.
-        """
-        import torch
-
-        from facefeat.deep._training import face_tensor
-
-        check_is_fitted(self, "model_")
-        device = next(self.model_.parameters()).device
-        out = []
-        with torch.inference_mode(), torch_threads(self.n_threads):
-            images = face_tensor(X, self.size)
-            for start in range(0, len(images), 256):
-                x = images[start:start + 256].to(device).float().div_(255).sub_(_MEAN).div_(_STD)
-                x = x.contiguous(memory_format=torch.channels_last)
-                p = torch.softmax(self.model_(x).float(), dim=1)
-                if self.flip_tta:
-                    p = (p + torch.softmax(self.model_(x.flip(3)).float(), dim=1)) / 2
-                out.append(p.double().cpu().numpy())
-        return np.concatenate(out)
-
-    def predict(self, X):
-        """Most probable class of each face.
-
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-
-        Returns
-        -------
-        ndarray of shape (n,)
-        """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself
-        if "model_" in state:
-            # weights only, on the CPU: the pickle loads on machines without the training device
-            state["model_"] = {k: v.detach().cpu() for k, v in self.model_.state_dict().items()}
-        return state
-
-    def __setstate__(self, state):
-        weights = state.get("model_")
-        super().__setstate__(state)
-        if isinstance(weights, dict):
-            import torch
-
-            model = self._network()
-            model.load_state_dict(weights)
-            self.model_ = model.to(memory_format=torch.channels_last).eval()
-
-    def __sklearn_tags__(self):
-        return image_tags(super().__sklearn_tags__(), non_deterministic=self.random_state is None)
+    def _network(self, n_classes, pretrained):
+        return compact_net(n_classes, self.width, self.hidden_units, self.dropout)

@@ -1,4 +1,4 @@
-"""FineTunedCNN: two-phase training, frozen parts stay frozen, reproducible."""
+"""CachedFineTunedCNN: two-phase training, frozen parts stay frozen, reproducible."""
 
 import pickle
 import warnings
@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 
 from facefeat.deep import weights as W  # noqa: E402
 from facefeat.deep.backbones import build_backbone  # noqa: E402
-from facefeat.deep.finetune import FineTunedCNN  # noqa: E402
+from facefeat.deep.cached_finetune import CachedFineTunedCNN  # noqa: E402
 
 # MobileNetV2 at 64 px, one thread, one epoch per phase: a second or two per fit
 TINY = dict(backbone="mobilenet_v2", input_size=64, epochs=1, finetune_epochs=1, batch_size=8, n_threads=1)
@@ -41,7 +41,7 @@ def _fit(data, **params):
     faces, labels, _ = data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # 2 faces per class: no validation split
-        return FineTunedCNN(**{**TINY, **params}).fit(faces, labels)
+        return CachedFineTunedCNN(**{**TINY, **params}).fit(faces, labels)
 
 
 def _stage_state(model, names):
@@ -124,7 +124,7 @@ def test_mlp_head_balanced_weights_and_no_augmentation(data, init_weights):
 
 def test_early_stopping_with_subject_groups(data, init_weights):
     faces, labels, subjects = data
-    clf = FineTunedCNN(**{**TINY, "epochs": 3, "finetune_epochs": 2}, weights=init_weights, unfreeze=1,
+    clf = CachedFineTunedCNN(**{**TINY, "epochs": 3, "finetune_epochs": 2}, weights=init_weights, unfreeze=1,
                        validation_fraction=0.5, patience=1, random_state=0)
     clf.fit(faces, labels, groups=subjects)
     assert clf.n_validation_ == 7  # one of the two pseudo-subjects
@@ -153,13 +153,13 @@ def test_pickle_round_trip(data, init_weights):
 def test_invalid_parameters_are_refused(data, param, value):
     faces, labels, _ = data
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
-        FineTunedCNN(**{**TINY, param: value}).fit(faces, labels)
+        CachedFineTunedCNN(**{**TINY, param: value}).fit(faces, labels)
 
 
 def test_one_class_is_refused(data):
     faces = data[0]
     with pytest.raises(ValueError, match="2 classes"):
-        FineTunedCNN(**TINY).fit(faces, ["a"] * len(faces))
+        CachedFineTunedCNN(**TINY).fit(faces, ["a"] * len(faces))
 
 
 def test_imagenet_features_learn_the_training_set(data):
