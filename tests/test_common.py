@@ -33,8 +33,10 @@ ARRAY_ESTIMATORS = [c(**CHECK_PARAMS.get(n, {})) for n, c in FACEFEAT.items() if
 # Small settings so that the shared checks train a CNN in seconds; random CNN
 # weights, since the ImageNet ones come from a package `.[test]` does not
 # install (tests/deep checks the real weights when it is there)
-IMAGE_PARAMS = {"finetuned_cnn": {"weights": None, "epochs": 1, "finetune_epochs": 1, "unfreeze": 1,
-                                  "input_size": 64, "n_views": 1, "early_stopping": False, "random_state": 0},
+IMAGE_PARAMS = {"cached_finetuned_cnn": {"weights": None, "epochs": 1, "finetune_epochs": 1, "unfreeze": 1,
+                                         "input_size": 64, "n_views": 1, "early_stopping": False, "random_state": 0},
+                "finetuned_cnn": {"backbone": "resnet18", "weights": None, "input_size": 32, "max_epochs": 1,
+                                  "validation_fraction": 0, "random_state": 0},
                 "deep_embedding": {"weights": None},
                 "compact_cnn": {"size": 32, "width": 8, "hidden_units": 32, "max_epochs": 1, "validation_fraction": 0,
                                 "random_state": 0}}
@@ -48,7 +50,9 @@ INVALID = {
               "landmarks": (70,)},
     "asm": {"model": "nope", "n_components": 0, "b_limit": -1.0},
     "deep_embedding": {"backbone": "vgg16", "layer": "layer9", "batch_size": 0, "pool_grid": 0},
-    "finetuned_cnn": {"backbone": "vgg16", "head": "svm", "unfreeze": -1, "epochs": 0},
+    "cached_finetuned_cnn": {"backbone": "vgg16", "head": "svm", "unfreeze": -1, "epochs": 0},
+    "finetuned_cnn": {"backbone": "vgg16", "head": "svm", "layer": "layer9", "lr_decay": 0, "input_size": 16,
+                      "max_epochs": 0, "bf16": "yes"},
     "compact_cnn": {"size": 8, "monitor": "auc", "max_epochs": 0, "class_weight": "even", "bf16": "yes"},
 }
 

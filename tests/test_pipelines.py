@@ -12,10 +12,12 @@ BUILT_IN = (
     "geometry-linear", "geometry-rf", "asm-linear", "asm-rf", "lbp-hmm", "hmm-naive",
     "mobilenetv2-linear", "efficientnet-lite0-linear", "dlib-resnet-linear", "mobilenetv2-mlp",
     "mobilenetv2-finetune", "efficientnet-lite0-finetune", "resnet18-linear", "efficientnet-b0-mlp",
-    "inceptionv3-finetune",
+    "inceptionv3-finetune", "resnet18-finetune", "compact-cnn", "mobilenetv2-finetune-cached",
+    "fusion-handcrafted-finetuned-vote",
 )
 HEADS = {"linear": "LogisticRegression", "rf": "RandomForestClassifier", "hmm": "HMMClassifier",
-         "naive": "NaiveHMMClassifier", "vote": "VotingClassifier", "mlp": "FineTunedCNN", "finetune": "FineTunedCNN"}
+         "naive": "NaiveHMMClassifier", "vote": "VotingClassifier", "mlp": "CachedFineTunedCNN", "finetune": "FineTunedCNN",
+         "cached": "CachedFineTunedCNN", "cnn": "CompactCNN"}
 
 
 def test_built_in_pipelines_listed_with_descriptions():

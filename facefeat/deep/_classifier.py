@@ -72,19 +72,19 @@ class FaceCNNClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         pass
 
-    def _settings(self):
-        from facefeat.deep._training import Augmentation, TrainingSettings
+    def _auto_bf16(self):
+        return amx()
 
-        class_weight = self.class_weight
-        if isinstance(class_weight, dict):
-            index = {c: i for i, c in enumerate(self.classes_.tolist())}
-            class_weight = {index[c]: w for c, w in class_weight.items() if c in index}
+    def _settings(self):
+        from facefeat.deep._training import Augmentation, TrainingSettings, by_class_index
+
+        class_weight = by_class_index(self.class_weight, self.classes_)
         return TrainingSettings(
             max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay,
             warmup_epochs=self.warmup_epochs, label_smoothing=self.label_smoothing, class_weight=class_weight,
             validation_fraction=self.validation_fraction, patience=self.patience, monitor=self.monitor,
             augment=Augmentation() if self.augment else None, channels_last=True,
-            bf16=amx() if self.bf16 == "auto" else bool(self.bf16))
+            bf16=self._auto_bf16() if self.bf16 == "auto" else bool(self.bf16))
 
     def fit(self, X, y, groups=None):
         """Train the network on faces.

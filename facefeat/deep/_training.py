@@ -376,16 +376,30 @@ def _lr_factor(step, warmup_steps, total_steps, min_ratio):
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def _class_weights(settings, y_train, n_classes):
-    if settings.class_weight is None:
+def by_class_index(class_weight, classes):
+    """``class_weight`` with a dict's class labels turned into indices of ``classes`` (other values as they are)."""
+    if not isinstance(class_weight, dict):
+        return class_weight
+    index = {c: i for i, c in enumerate(np.asarray(classes).tolist())}
+    return {index[c]: w for c, w in class_weight.items() if c in index}
+
+
+def class_weight_vector(class_weight, y_train, n_classes):
+    """Loss weights of the classes: None, or a float32 tensor of shape (n_classes,).
+
+    ``class_weight`` is None, ``"balanced"`` (``n / (n_classes * count)`` over
+    ``y_train``, 1 for a class absent from it) or a dict from class index to
+    weight (1 for the others).
+    """
+    if class_weight is None:
         return None
     import torch
 
-    if settings.class_weight == "balanced":
+    if isinstance(class_weight, str) and class_weight == "balanced":
         counts = np.bincount(y_train, minlength=n_classes).astype(float)
         w = np.where(counts > 0, len(y_train) / (n_classes * np.maximum(counts, 1)), 1.0)
     else:
-        w = np.array([float(settings.class_weight.get(c, 1.0)) for c in range(n_classes)])
+        w = np.array([float(class_weight.get(c, 1.0)) for c in range(n_classes)])
     return torch.as_tensor(w, dtype=torch.float32)
 
 
@@ -544,7 +558,7 @@ class _Loop:
         total = settings.max_epochs * self.steps_per_epoch
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: _lr_factor(step, warmup, total, settings.min_lr_ratio))
-        weight = _class_weights(settings, y[train], n_classes)
+        weight = class_weight_vector(settings.class_weight, y[train], n_classes)
         self.loss_fn = torch.nn.CrossEntropyLoss(weight=None if weight is None else weight.to(device),
                                                  label_smoothing=settings.label_smoothing)
         self.generator = torch.Generator().manual_seed(seed)
@@ -651,8 +665,11 @@ class _Loop:
         bar = tqdm(total=len(order), desc=f"epoch {self.epoch + 1}/{settings.max_epochs}", unit="img",
                    leave=False, disable=not self.progress)
         with bar:
-            for first in range(0, len(order), settings.batch_size):
-                idx = order[first:first + settings.batch_size]
+            bounds = list(range(0, len(order), settings.batch_size)) + [len(order)]
+            if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+                del bounds[-2]  # a batch of one face has no BatchNorm statistics: it joins the batch before
+            for first, end in zip(bounds[:-1], bounds[1:]):
+                idx = order[first:end]
                 x = self.images[idx]
                 if settings.augment is not None:
                     x = augment_batch(x, self.generator, settings.augment)

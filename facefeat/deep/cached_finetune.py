@@ -3,7 +3,6 @@
 import copy
 import math
 import os
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,6 +12,7 @@ from sklearn.utils._param_validation import Interval, InvalidParameterError, Str
 from sklearn.utils.validation import check_is_fitted
 
 from facefeat._steps import image_tags
+from facefeat.deep._training import by_class_index, class_weight_vector, validation_split
 from facefeat.deep.embedding import (
     BACKBONE_NAMES,
     as_image_list,
@@ -278,7 +278,8 @@ class CachedFineTunedCNN(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"need at least 2 classes to train a classifier, got {len(self.classes_)}")
         rng = check_random_state(self.random_state)
-        train, val = self._split(y_enc, groups, rng)
+        fraction = self.validation_fraction if self.early_stopping else 0
+        train, val = validation_split(y_enc, groups, fraction, rng)
         self.n_validation_ = len(val)
         n_views = self.n_views if self.augment else 1
         view_params = self._view_params(len(images), n_views, rng)
@@ -306,7 +307,9 @@ class CachedFineTunedCNN(ClassifierMixin, BaseEstimator):
         trainable = stages[len(stages) - k:]
         n_views = view_params.shape[1]
         gen = torch.Generator().manual_seed(int(torch.randint(np.iinfo(np.int32).max, ())))
-        loss_fn = torch.nn.CrossEntropyLoss(weight=self._class_weights(y_enc[train], device))
+        weight = class_weight_vector(by_class_index(self.class_weight, self.classes_), y_enc[train],
+                                     len(self.classes_))
+        loss_fn = torch.nn.CrossEntropyLoss(weight=None if weight is None else weight.to(device))
         y_t = torch.as_tensor(y_enc, dtype=torch.long, device=device)
         self.history_ = {"head_train_loss": [], "head_val_loss": [], "finetune_train_loss": [],
                          "finetune_val_loss": []}
@@ -472,52 +475,6 @@ class CachedFineTunedCNN(ClassifierMixin, BaseEstimator):
             return nn.Sequential(nn.Dropout(self.dropout), nn.Linear(dim, n_classes))
         return nn.Sequential(nn.Linear(dim, self.hidden_units), nn.ReLU(inplace=True), nn.Dropout(self.dropout),
                              nn.Linear(self.hidden_units, n_classes))
-
-    def _class_weights(self, y_train, device):
-        import torch
-
-        if self.class_weight is None:
-            return None
-        from sklearn.utils.class_weight import compute_class_weight
-
-        classes = np.arange(len(self.classes_))
-        if self.class_weight == "balanced":
-            present = np.unique(y_train)
-            w = np.ones(len(classes))
-            w[present] = compute_class_weight("balanced", classes=present, y=y_train)
-        else:
-            w = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
-        return torch.as_tensor(w, dtype=torch.float32, device=device)
-
-    def _split(self, y_enc, groups, rng):
-        n = len(y_enc)
-        everything = np.arange(n)
-        if not self.early_stopping or self.validation_fraction == 0:
-            return everything, np.array([], dtype=int)
-        n_classes = len(self.classes_)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        if groups is not None:
-            from sklearn.model_selection import GroupShuffleSplit
-
-            groups = np.asarray(groups)
-            if len(groups) != n:
-                raise ValueError(f"groups has {len(groups)} entries for {n} faces")
-            if len(np.unique(groups)) >= 2:
-                train, val = next(GroupShuffleSplit(1, test_size=self.validation_fraction,
-                                                    random_state=seed).split(everything, y_enc, groups))
-                if len(np.unique(y_enc[train])) == n_classes:
-                    return train, val
-        else:
-            from sklearn.model_selection import train_test_split
-
-            counts = np.bincount(y_enc, minlength=n_classes)
-            n_val = math.ceil(self.validation_fraction * n)
-            if counts.min() >= 2 and n_classes <= n_val <= n - n_classes:
-                train, val = train_test_split(everything, test_size=n_val, stratify=y_enc, random_state=seed)
-                return np.sort(train), np.sort(val)
-        warnings.warn("too few faces per class (or subjects) for a validation split: early stopping is off and "
-                      "every epoch runs", UserWarning, stacklevel=3)
-        return everything, np.array([], dtype=int)
 
     def _view_params(self, n, n_views, rng):
         """(n, n_views, 4): flip, shift x, shift y (fractions of the side), rotation (degrees) of each view."""
