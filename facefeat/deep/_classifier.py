@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from facefeat._steps import image_tags
-from facefeat.deep.embedding import resolve_device, torch_threads
+from facefeat.deep.embedding import BACKBONE_NAMES, resolve_device, torch_threads
 
 # Batches of faces per forward pass in prediction
 _PREDICT_BATCH = 256
@@ -36,6 +36,17 @@ TRAINING_CONSTRAINTS = {
     "progress": ["boolean"],
 }
 
+# The parameters of face_network, as the classifiers that build it take them
+NETWORK_CONSTRAINTS = {
+    "backbone": [StrOptions(set(BACKBONE_NAMES))],
+    "weights": [None, str, os.PathLike],
+    "layer": [str],
+    "pool_grid": [Interval(Integral, 1, None, closed="left")],
+    "head": [StrOptions({"linear", "mlp"})],
+    "hidden_units": [Interval(Integral, 1, None, closed="left")],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+}
+
 
 def amx():
     """Whether this CPU multiplies bfloat16 in hardware (AMX), where bf16 autocast trains several times faster."""
@@ -46,7 +57,50 @@ def amx():
         return False
 
 
-class FaceCNNClassifier(ClassifierMixin, BaseEstimator):
+class PredictMixin:
+    """``predict_proba`` (with mirror test-time augmentation) and ``predict`` of the CNN classifiers.
+
+    A subclass defines ``_batches(X)``, which yields the network's input
+    tensors, and ``_proba(x)``, the class probabilities of one; and has
+    ``classes_``, ``model_``, ``flip_tta`` and ``n_threads``.
+    """
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
+
+        Returns
+        -------
+        ndarray of shape (n, n_classes), float64
+            Rows sum to 1; columns follow ``classes_``.
+        """
+        import torch
+
+        check_is_fitted(self, "model_")
+        out = []
+        with torch.inference_mode(), torch_threads(self.n_threads):
+            for x in self._batches(X):
+                p = self._proba(x)
+                if self.flip_tta:
+                    p = (p + self._proba(x.flip(3))) / 2
+                out.append(p.double().cpu().numpy())
+        return np.concatenate(out) if out else np.empty((0, len(self.classes_)))
+
+    def predict(self, X):
+        """The most probable class of each face of ``X``, which is what :meth:`predict_proba` takes.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Labels from ``classes_``.
+        """
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class FaceCNNClassifier(PredictMixin, ClassifierMixin, BaseEstimator):
     """Base of :class:`~facefeat.deep.compact.CompactCNN` and :class:`~facefeat.deep.finetune.FineTunedCNN`.
 
     A subclass stores the training parameters of
@@ -76,7 +130,11 @@ class FaceCNNClassifier(ClassifierMixin, BaseEstimator):
         return amx()
 
     def _settings(self):
-        from facefeat.deep._training import Augmentation, TrainingSettings, by_class_index
+        from facefeat.deep._training import (
+            Augmentation,
+            TrainingSettings,
+            by_class_index,
+        )
 
         class_weight = by_class_index(self.class_weight, self.classes_)
         return TrainingSettings(
@@ -128,48 +186,21 @@ class FaceCNNClassifier(ClassifierMixin, BaseEstimator):
         self.images_per_second_ = result.images_per_second
         return self
 
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-
-        Returns
-        -------
-        ndarray of shape (n, n_classes), float64
-            Rows sum to 1; columns follow ``classes_``.
-        """
+    def _batches(self, X):
         import torch
 
         from facefeat.deep._training import face_tensor
 
-        check_is_fitted(self, "model_")
         device = next(self.model_.parameters()).device
-        out = []
-        with torch.inference_mode(), torch_threads(self.n_threads):
-            images = face_tensor(X, self._input_size())
-            for start in range(0, len(images), _PREDICT_BATCH):
-                x = images[start:start + _PREDICT_BATCH].to(device).float().div_(255).sub_(self._MEAN)
-                x = x.div_(self._STD).contiguous(memory_format=torch.channels_last)
-                p = torch.softmax(self.model_(x).float(), dim=1)
-                if self.flip_tta:
-                    p = (p + torch.softmax(self.model_(x.flip(3)).float(), dim=1)) / 2
-                out.append(p.double().cpu().numpy())
-        return np.concatenate(out) if out else np.empty((0, len(self.classes_)))
+        images = face_tensor(X, self._input_size())
+        for start in range(0, len(images), _PREDICT_BATCH):
+            x = images[start:start + _PREDICT_BATCH].to(device).float().div_(255).sub_(self._MEAN)
+            yield x.div_(self._STD).contiguous(memory_format=torch.channels_last)
 
-    def predict(self, X):
-        """Most probable class of each face.
+    def _proba(self, x):
+        import torch
 
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-
-        Returns
-        -------
-        ndarray of shape (n,)
-        """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return torch.softmax(self.model_(x).float(), dim=1)
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # object.__getstate__ gives __dict__ itself

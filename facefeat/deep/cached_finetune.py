@@ -2,19 +2,25 @@
 
 import copy
 import math
-import os
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from facefeat._steps import image_tags
-from facefeat.deep._training import by_class_index, class_weight_vector, validation_split
+from facefeat.deep._classifier import (
+    NETWORK_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    PredictMixin,
+)
+from facefeat.deep._training import (
+    by_class_index,
+    class_weight_vector,
+    validation_split,
+)
 from facefeat.deep.embedding import (
-    BACKBONE_NAMES,
     as_image_list,
     input_size_for,
     prepare_batch,
@@ -25,7 +31,7 @@ from facefeat.deep.embedding import (
 __all__ = ["CachedFineTunedCNN"]
 
 
-class CachedFineTunedCNN(ClassifierMixin, BaseEstimator):
+class CachedFineTunedCNN(PredictMixin, ClassifierMixin, BaseEstimator):
     """A pretrained CNN with a new classification head, trained in two phases.
 
     1. **Head.** The backbone is frozen; the globally average-pooled features
@@ -111,10 +117,8 @@ class CachedFineTunedCNN(ClassifierMixin, BaseEstimator):
         Seeds the split, the views, the head's initialisation, dropout and
         the batch order. With an int, ``fit`` is reproducible on the same
         machine and thread count.
-    device : str, default="cpu"
-        Torch device or ``"auto"``.
-    n_threads : int, optional
-        Torch intra-op threads during fit and predict (restored afterwards).
+    device, n_threads
+        As in :class:`~facefeat.deep.compact.CompactCNN`.
     progress : bool, default=False
         Show progress bars: the frozen stages over every view, then one bar
         per phase that advances per epoch and shows its losses.
@@ -170,35 +174,20 @@ class CachedFineTunedCNN(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "backbone": [StrOptions(set(BACKBONE_NAMES))],
-        "weights": [None, str, os.PathLike],
-        "layer": [str],
-        "pool_grid": [Interval(Integral, 1, None, closed="left")],
-        "head": [StrOptions({"linear", "mlp"})],
-        "hidden_units": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        **NETWORK_CONSTRAINTS,
         "input_size": [None, Interval(Integral, 32, None, closed="left")],
         "unfreeze": [Interval(Integral, 0, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "finetune_epochs": [Interval(Integral, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
         "finetune_lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "augment": ["boolean"],
         "n_views": [Interval(Integral, 1, None, closed="left")],
         "max_shift": [Interval(Real, 0, 0.5, closed="both")],
         "max_rotation": [Interval(Real, 0, 180, closed="both")],
-        "class_weight": [None, StrOptions({"balanced"}), dict],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": ["boolean"],
-        "patience": [Interval(Integral, 1, None, closed="left")],
         "max_cache_mb": [Interval(Real, 0, None, closed="left")],
-        "flip_tta": ["boolean"],
-        "random_state": ["random_state"],
-        "device": [str],
-        "n_threads": [None, Interval(Integral, 1, None, closed="left")],
-        "progress": ["boolean"],
+        **{name: TRAINING_CONSTRAINTS[name] for name in (
+            "batch_size", "lr", "weight_decay", "augment", "class_weight", "validation_fraction", "patience",
+            "flip_tta", "random_state", "device", "n_threads", "progress")},
     }
 
     def __init__(self, backbone="mobilenet_v2", weights="imagenet", layer="penultimate", pool_grid=1, head="linear",
@@ -506,38 +495,18 @@ class CachedFineTunedCNN(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ #
 
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : FaceBatch, ndarray of shape (n, h, w) or (n, h, w, 3), or list of arrays
-
-        Returns
-        -------
-        ndarray of shape (n, n_classes), float64
-            Rows sum to 1; columns follow ``classes_``.
-        """
+    def _batches(self, X):
         import torch
 
-        check_is_fitted(self, "model_")
         from facefeat.deep.backbones import BACKBONES
 
         spec = BACKBONES[self.backbone]
         size = input_size_for(self.backbone, self.input_size)
         images, _ = as_image_list(X)
         device = next(self.model_.parameters()).device
-        out = np.empty((len(images), len(self.classes_)))
-        with torch.inference_mode(), torch_threads(self.n_threads):
-            for start in range(0, len(images), self.batch_size):
-                chunk = images[start:start + self.batch_size]
-                x = torch.from_numpy(prepare_batch(chunk, size, spec.mean, spec.std))
-                x = x.to(device).contiguous(memory_format=torch.channels_last)
-                p = self._proba(x)
-                if self.flip_tta:
-                    p = (p + self._proba(x.flip(3))) / 2
-                out[start:start + len(chunk)] = p.double().cpu().numpy()
-        return out
+        for start in range(0, len(images), self.batch_size):
+            x = torch.from_numpy(prepare_batch(images[start:start + self.batch_size], size, spec.mean, spec.std))
+            yield x.to(device).contiguous(memory_format=torch.channels_last)
 
     def _proba(self, x):
         import torch
@@ -546,15 +515,6 @@ class CachedFineTunedCNN(ClassifierMixin, BaseEstimator):
         upto = None if self.layer == "penultimate" else self.layer
         feats = torch.flatten(F.adaptive_avg_pool2d(self.model_.forward_features(x, upto), self.pool_grid), 1)
         return torch.softmax(self.head_(feats), dim=1)
-
-    def predict(self, X):
-        """Most probable class of each face.
-
-        Returns
-        -------
-        ndarray of shape (n,)
-        """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def __sklearn_tags__(self):
         return image_tags(super().__sklearn_tags__(), non_deterministic=self.random_state is None)

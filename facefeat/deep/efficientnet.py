@@ -16,7 +16,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from facefeat.deep._layers import Stage, _Backbone, _conv_bn_act, _expand_depthwise, _FeaturesClassifier, _init_weights
+from facefeat.deep._layers import (
+    Stage,
+    _Backbone,
+    _conv_bn_act,
+    _expand_depthwise,
+    _FeaturesClassifier,
+    _init_weights,
+)
 
 __all__ = ["EfficientNetLite0", "EfficientNetB0"]
 

@@ -1,12 +1,16 @@
 """FineTunedCNN: a pretrained CNN fine-tuned end to end on faces, as a scikit-learn classifier."""
 
-import os
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
-from facefeat.deep._classifier import TRAINING_CONSTRAINTS, FaceCNNClassifier, amx
-from facefeat.deep.embedding import BACKBONE_NAMES, input_size_for
+from facefeat.deep._classifier import (
+    NETWORK_CONSTRAINTS,
+    TRAINING_CONSTRAINTS,
+    FaceCNNClassifier,
+    amx,
+)
+from facefeat.deep.embedding import input_size_for
 
 __all__ = ["face_network", "FineTunedCNN"]
 
@@ -91,80 +95,36 @@ class FineTunedCNN(FaceCNNClassifier):
 
     Parameters
     ----------
-    backbone : str, default="mobilenet_v2"
-        A backbone of :mod:`facefeat.deep.backbones`: ``mobilenet_v2``,
-        ``efficientnet_lite0``, ``resnet18``, ``resnet50``, ``efficientnet_b0``,
-        ``inception_v3``.
-    weights : "imagenet", None, or path, default="imagenet"
-        Initial backbone weights, as in :class:`~facefeat.deep.embedding.DeepEmbedding`.
-    layer : str, default="penultimate"
-        The stage whose output the head reads (see
-        :func:`facefeat.deep.backbones.stage_names`); later stages are not used.
-    pool_grid : int, default=1
-        Average that output over a ``pool_grid`` x ``pool_grid`` grid.
-    head : {"linear", "mlp"}, default="linear"
-    hidden_units : int, default=256
-        Width of the ``mlp`` head's hidden layer.
-    dropout : float, default=0.2
-        Dropout rate in the head.
+    backbone, weights, layer, pool_grid, head, hidden_units, dropout
+        The network, as :func:`face_network` takes them (by default
+        MobileNetV2 with ImageNet weights, up to its last stage).
     input_size : int, default=96
-        Side of the network's input; faces are resized to it. 96 px trains
-        about 3x faster than 160 and keeps expression detail of small faces
-        (``benchmarks/train_speed.py``).
+        Side of the network's input; faces are resized to it. At 64 px
+        MobileNetV2 trains at 270 images/s on this project's 2-core CPU, at
+        96 px at 120 (``benchmarks/train_speed.py``).
     lr_decay : float, default=0.8
-        Learning-rate factor from one stage to the one before it.
-    max_epochs : int, default=30
-    patience : int, default=8
-        Epochs without a better validation score before training stops.
-    batch_size : int, default=64
-    lr : float, default=1e-3
-        Peak AdamW learning rate of the head (and the last stage times ``lr_decay``).
-    weight_decay : float, default=1e-4
-    warmup_epochs : float, default=1.0
-    label_smoothing : float, default=0.1
-    class_weight : "balanced", dict or None, default=None
-        Weights of the classes in the loss; a dict maps labels to weights.
-    validation_fraction : float, default=0.1
-        Share of the training faces held out for early stopping (0: none).
-    monitor : {"f1_macro", "accuracy", "loss"}, default="f1_macro"
-        The validation score that picks the best epoch.
-    augment : bool, default=True
-    flip_tta : bool, default=True
-        In prediction, average the probabilities of each face and its mirror image.
+        Learning-rate factor from one stage to the one before it; the head
+        learns at ``lr``.
+    max_epochs, patience, batch_size, lr, weight_decay, warmup_epochs, label_smoothing
+        The schedule and loss, as :class:`~facefeat.deep._training.TrainingSettings`
+        takes them.
+    class_weight, validation_fraction, monitor, augment, flip_tta, checkpoint
+        As in :class:`~facefeat.deep.compact.CompactCNN`.
+    random_state, device, n_threads, progress
+        As in :class:`~facefeat.deep.compact.CompactCNN`.
     bf16 : "auto" or bool, default="auto"
         Train under bfloat16 autocast (weights stay float32); ``"auto"``: on
         CPUs with AMX, for the backbones without depthwise convolutions
         (ResNet, Inception), which it trains 1.6-1.8x faster; MobileNetV2
         and the EfficientNets train no faster under it. Prediction runs in
         float32.
-    checkpoint : str or path, optional
-        File saved after every epoch; a killed ``fit`` run again with the
-        same data, parameters and checkpoint resumes after the last
-        finished epoch and ends with the same weights.
-    random_state : int, RandomState or None, default=None
-        With an int, ``fit`` gives identical weights on the same data,
-        machine and thread count.
-    device : str, default="cpu"
-        Torch device or ``"auto"``.
-    n_threads : int, optional
-        Torch intra-op threads during fit and predict (restored afterwards).
-    progress : bool, default=False
-        A progress bar per epoch (loss) and a line per epoch with the
-        validation score.
 
     Attributes
     ----------
-    classes_ : ndarray of shape (n_classes,)
     model_ : torch.nn.Module
         The fine-tuned network, from :func:`face_network` (eval mode).
-    history_ : dict of str to list of float
-        Per epoch ``train_loss``, ``val_loss``, ``val_score``, ``lr``, ``seconds``.
-    best_epoch_ : int
-        The epoch whose weights were kept.
-    n_validation_ : int
-        Faces held out for early stopping.
-    images_per_second_ : float
-        Training throughput of the last ``fit``.
+    classes_, history_, best_epoch_, n_validation_, images_per_second_
+        As in :class:`~facefeat.deep.compact.CompactCNN`.
 
     See Also
     --------
@@ -206,13 +166,7 @@ class FineTunedCNN(FaceCNNClassifier):
     _MEAN, _STD = 0.0, 1.0
 
     _parameter_constraints = {
-        "backbone": [StrOptions(set(BACKBONE_NAMES))],
-        "weights": [None, str, os.PathLike],
-        "layer": [str],
-        "pool_grid": [Interval(Integral, 1, None, closed="left")],
-        "head": [StrOptions({"linear", "mlp"})],
-        "hidden_units": [Interval(Integral, 1, None, closed="left")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        **NETWORK_CONSTRAINTS,
         "input_size": [Interval(Integral, 32, None, closed="left")],
         "lr_decay": [Interval(Real, 0, 1, closed="right")],
         **TRAINING_CONSTRAINTS,

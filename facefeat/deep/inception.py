@@ -11,7 +11,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from facefeat.deep._layers import IMAGENET_MEAN, IMAGENET_STD, Stage, _Backbone, _init_weights
+from facefeat.deep._layers import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    Stage,
+    _Backbone,
+    _init_weights,
+)
 
 __all__ = ["InceptionV3"]
 

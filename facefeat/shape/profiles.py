@@ -276,6 +276,11 @@ def _sample_derivatives(image, shape, normals, half_length, n_parallel, spacing)
     return np.diff(vals, axis=-1)
 
 
+_POSITIVE_INT = (lambda v: isinstance(v, Integral) and v >= 1, "an int >= 1")
+_ODD_POSITIVE_INT = (lambda v: isinstance(v, Integral) and v >= 1 and v % 2 == 1, "an odd int >= 1")
+_FRACTION = (lambda v: isinstance(v, Real) and 0 <= v <= 1, "in [0, 1]")
+
+
 class _LandmarkGaussians:
     """Per-landmark Gaussians of the profiles at, and in discriminative models beside, the true points.
 
@@ -286,6 +291,15 @@ class _LandmarkGaussians:
     """
 
     _GAUSSIAN = ("mean_",)
+
+    # parameter name -> (test, what a valid value is)
+    _CHECKS = {}
+
+    def _check_params(self):
+        for name, (valid, what) in self._CHECKS.items():
+            value = getattr(self, name)
+            if not valid(value):
+                raise ValueError(f"{name} must be {what}, got {value!r}")
 
     def _fit_profiles(self, G, G_neg=None):
         """Statistics from profiles ``G`` of shape (n_samples, n_points, d) at the true points
@@ -379,6 +393,7 @@ class ProfileModel(_LandmarkGaussians):
     """
 
     _GAUSSIAN = ("mean_", "precision_")
+    _CHECKS = {"half_length": _POSITIVE_INT, "n_parallel": _ODD_POSITIVE_INT, "regularization": _FRACTION}
 
     def __init__(self, half_length=4, n_parallel=1, spacing=1.0, regularization=0.1, contours=None):
         self.half_length = half_length
@@ -386,14 +401,6 @@ class ProfileModel(_LandmarkGaussians):
         self.spacing = spacing
         self.regularization = regularization
         self.contours = contours
-
-    def _check_params(self):
-        if not isinstance(self.half_length, Integral) or self.half_length < 1:
-            raise ValueError(f"half_length must be an int >= 1, got {self.half_length!r}")
-        if not isinstance(self.n_parallel, Integral) or self.n_parallel < 1 or self.n_parallel % 2 == 0:
-            raise ValueError(f"n_parallel must be an odd int >= 1, got {self.n_parallel!r}")
-        if not isinstance(self.regularization, Real) or not 0 <= self.regularization <= 1:
-            raise ValueError(f"regularization must be in [0, 1], got {self.regularization!r}")
 
     def neighbours(self, n_points):
         """``(prev, next)`` boundary neighbours used for the normals."""
@@ -561,17 +568,12 @@ class PatchModel(_LandmarkGaussians):
     """
 
     _GAUSSIAN = ("mean_", "basis_", "rest_")
+    _CHECKS = {"half_size": _POSITIVE_INT, "n_modes": _POSITIVE_INT, "regularization": _FRACTION}
 
     def __init__(self, half_size=3, n_modes=16, regularization=0.1):
         self.half_size = half_size
         self.n_modes = n_modes
         self.regularization = regularization
-
-    def _check_params(self):
-        if not isinstance(self.half_size, Integral) or self.half_size < 1:
-            raise ValueError(f"half_size must be an int >= 1, got {self.half_size!r}")
-        if not isinstance(self.n_modes, Integral) or self.n_modes < 1:
-            raise ValueError(f"n_modes must be an int >= 1, got {self.n_modes!r}")
 
     def _grid(self, grad, shape, radius):
         """Gradients on the (2r+1)^2 integer grid around each point: (n, L, L, 2)."""

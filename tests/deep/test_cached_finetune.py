@@ -29,12 +29,8 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def init_weights(tmp_path_factory):
-    """A random MobileNetV2 saved to a file: a known starting point without any download."""
-    torch.manual_seed(123)
-    path = tmp_path_factory.mktemp("w") / "mobilenet_v2_random.pth"
-    torch.save(build_backbone("mobilenet_v2", weights=None).state_dict(), path)
-    return path
+def init_weights(random_weights):
+    return random_weights("mobilenet_v2", 123)
 
 
 def _fit(data, **params):

@@ -12,9 +12,9 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 
-from facefeat.faces.batch import FaceBatch  # noqa: E402
 from facefeat.deep import weights as W  # noqa: E402
 from facefeat.deep.embedding import DeepEmbedding  # noqa: E402
+from facefeat.faces.batch import FaceBatch  # noqa: E402
 
 # a small, fast, untrained configuration for the mechanics
 FAST = dict(backbone="resnet18", weights=None, input_size=48, n_threads=1)

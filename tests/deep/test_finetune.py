@@ -27,12 +27,8 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def init_weights(tmp_path_factory):
-    """A random ResNet18 saved to a file: a known starting point without any download."""
-    torch.manual_seed(7)
-    path = tmp_path_factory.mktemp("w") / "resnet18_random.pth"
-    torch.save(build_backbone("resnet18", weights=None).state_dict(), path)
-    return path
+def init_weights(random_weights):
+    return random_weights("resnet18", 7)
 
 
 def _weights(clf):
