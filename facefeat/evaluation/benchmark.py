@@ -22,19 +22,20 @@ DEFAULT_PIPELINES = ("lbp-linear", "lbp-rf", "hog-linear", "hog-rf")
 # comparison that motivated facefeat (ResNet18 + linear head, EfficientNet-B0
 # + MLP, InceptionV3 and MobileNetV2 fine-tuned, LBP + random forest, a
 # PCA + GaussianHMM clusterer) beside facefeat's handcrafted, shape, proper
-# HMM and fusion pipelines. None means every built-in pipeline.
+# HMM, compact CNN and fusion pipelines. None means every built-in pipeline.
 SUITES = {
     "default": DEFAULT_PIPELINES,
     "seed": (
-        # the seed's systems (the first three only when their weights are cached)
-        "resnet18-linear", "efficientnet-b0-mlp", "inceptionv3-finetune", "mobilenetv2-finetune",
-        "lbp-rf", "hmm-naive",
-        # facefeat's offline deep pipelines
+        # the seed's systems (those of ResNet, EfficientNet-B0 and Inception only when their weights are cached)
+        "resnet18-linear", "resnet18-finetune", "efficientnet-b0-mlp", "inceptionv3-finetune",
+        "mobilenetv2-finetune", "lbp-rf", "hmm-naive",
+        # facefeat's offline deep pipelines: fine-tuned, frozen, and a compact CNN trained from scratch
         "efficientnet-lite0-finetune", "mobilenetv2-linear", "mobilenetv2-mlp", "efficientnet-lite0-linear",
-        "dlib-resnet-linear",
+        "dlib-resnet-linear", "compact-cnn",
         # handcrafted, shape, the proper HMM and fusion
         "lbp-linear", "hog-linear", "gabor-linear", "geometry-linear", "asm-linear", "lbp-hmm",
         "fusion-lbp-geometry-linear", "fusion-lbp-hog-geometry-vote", "fusion-handcrafted-deep-linear",
+        "fusion-handcrafted-finetuned-vote",
     ),
     "all": None,
 }
