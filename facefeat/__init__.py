@@ -41,7 +41,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "faces": ["FaceAligner", "FaceBatch"],
     "features": ["LBPHistogram", "HOGFeatures", "GaborFeatures", "LandmarkGeometry"],
     "shape": ["ASMShape", "ActiveShapeModel", "ASMFitter"],
-    "deep": ["DeepEmbedding", "FineTunedCNN"],
+    "deep": ["DeepEmbedding", "FineTunedCNN", "CompactCNN"],
     "classifiers": ["HMMClassifier", "NaiveHMMClassifier"],
     "evaluation": ["audit_dataset"],
     "pipelines": ["make_pipeline", "list_pipelines"],

@@ -51,6 +51,7 @@ MODULES = [
     "facefeat.deep.embedding",
     "facefeat.deep.finetune",
     "facefeat.deep.compact",
+    "facefeat.deep.cached_finetune",
     "facefeat.deep._training",
     "facefeat.deep.weights",
     # classifiers, fusion and recipes
