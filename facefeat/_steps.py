@@ -65,6 +65,41 @@ def set_everywhere(pipe, name, value):
     })
 
 
+def set_checkpoints(pipe, prefix):
+    """Give every step that takes a ``checkpoint`` file its own, named from ``prefix``.
+
+    A command that fits a pipeline does this so that a killed fit of a CNN
+    resumes from its last finished epoch when the command is run again.
+
+    Parameters
+    ----------
+    pipe : sklearn.pipeline.Pipeline
+    prefix : str or path-like
+        Each file is ``<prefix>-<parameter>.ckpt``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files set (none may exist yet), to delete once the fit is done.
+
+    Examples
+    --------
+    >>> from facefeat.pipelines import make_pipeline
+    >>> pipe = make_pipeline("fusion-handcrafted-finetuned-vote")
+    >>> [p.name for p in set_checkpoints(pipe, "run/fold0")]
+    ['fold0-clf__cnn__cnn__checkpoint.ckpt']
+    >>> set_checkpoints(make_pipeline("lbp-linear"), "run/fold0")
+    []
+    """
+    from pathlib import Path
+
+    prefix = Path(prefix)
+    files = {key: prefix.with_name(f"{prefix.name}-{key}.ckpt")
+             for key in pipe.get_params(deep=True) if key == "checkpoint" or key.endswith("__checkpoint")}
+    pipe.set_params(**{key: str(path) for key, path in files.items()})
+    return list(files.values())
+
+
 def image_tags(tags, *, requires_fit=True, paths=False, **values):
     """Set the scikit-learn tags of a step that takes images, not a 2-D matrix.
 

@@ -39,7 +39,10 @@ def cmd_fit(args):
     >>> args.func is cmd_fit, args.data_dir, args.pipeline, args.out, args.all
     (True, 'faces/', 'lbp-linear', 'lbp.model', False)
     """
+    import joblib
     from sklearn.preprocessing import StandardScaler
+
+    from facefeat._steps import set_checkpoints, set_everywhere
 
     from facefeat.images.io import display_path
     from facefeat.modelfile import save_model
@@ -66,7 +69,16 @@ def cmd_fit(args):
     # the saved model copies again, as a user fitting it on their own matrix expects.
     for est in in_place:
         est.set_params(copy=False)
+    checkpoints = []
+    if not args.no_cache:
+        # a killed fit of a CNN, run again on the same data, resumes from its last finished epoch
+        run = joblib.hash((pipe, [str(p) for p in dataset.paths or []], np.asarray(dataset.labels).tolist()))
+        checkpoints = set_checkpoints(pipe, default_cache_dir() / "fit" / run)
     pipe.fit(images, dataset.labels)
+    for path in checkpoints:
+        path.unlink(missing_ok=True)
+    if checkpoints:  # the saved model names no file of this machine's cache
+        set_everywhere(pipe, "checkpoint", None)
     for est in in_place:
         est.set_params(copy=True)
     save_model(args.out, pipe, pipeline_name=args.pipeline, classes=[str(c) for c in pipe.classes_],

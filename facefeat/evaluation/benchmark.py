@@ -11,7 +11,7 @@ import joblib
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from facefeat._steps import set_everywhere, stateless_prefix
+from facefeat._steps import set_checkpoints, set_everywhere, stateless_prefix
 from facefeat.evaluation.folds import make_folds
 from facefeat.evaluation.metrics import classification_metrics, summarise_folds
 from facefeat.evaluation.report import results_markdown, write_outputs  # noqa: F401 (results_markdown: public here)
@@ -133,9 +133,14 @@ def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None):
             return (*joblib.load(cache_file), True)
         except Exception:  # a file from another version or a damaged disk: recompute
             pass
-    out = _fit_predict_now(rest, X, y, train, test, groups)
+    model = clone(rest)
+    # a CNN saves its epochs beside the fold's file, so a killed run resumes inside the fold too
+    checkpoints = [] if cache_file is None else set_checkpoints(model, cache_file.with_suffix(""))
+    out = _fit_predict_now(model, X, y, train, test, groups)
     if cache_file is not None:
         _atomic_dump(out, cache_file)
+    for path in checkpoints:
+        path.unlink(missing_ok=True)
     return (*out, False)
 
 
@@ -183,8 +188,7 @@ def _extract(prefix, X, memo_file=None):
     return result
 
 
-def _fit_predict_now(rest, X, y, train, test, groups):
-    model = clone(rest)
+def _fit_predict_now(model, X, y, train, test, groups):
     # a head that holds out validation data (FineTunedCNN's early stopping) keeps subjects apart with groups
     fit_params = {} if groups is None or not _accepts_groups(model) else {
         f"{model.steps[-1][0]}__groups": groups[train]}

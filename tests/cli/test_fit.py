@@ -43,3 +43,42 @@ def test_fit_scales_in_place_and_saves_the_same_model(tmp_path, monkeypatch):
     before = features.copy()
     saved[2:].predict(features)  # a user's own matrix is left as it was
     np.testing.assert_array_equal(features, before)
+
+
+def test_a_killed_cnn_fit_resumes_from_its_last_epoch(tmp_path, monkeypatch):
+    import pytest
+
+    pytest.importorskip("torch")
+    from unittest import mock
+
+    from facefeat.deep import _training
+
+    folder = write_face_folder(tmp_path / "faces")
+    recipe = tmp_path / "tiny-cnn.toml"
+    recipe.write_text('description = "a tiny compact CNN"\n[[steps]]\nname = "align"\nuse = "face_aligner"\n'
+                      'params = { size = 32 }\n[[steps]]\nname = "clf"\nuse = "compact_cnn"\n'
+                      'params = { size = 32, width = 4, hidden_units = 8, max_epochs = 3, '
+                      'validation_fraction = 0, n_threads = 1 }\n')
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FACEFEAT_CACHE", str(cache))
+    args = ["fit", str(folder), "--pipeline", str(recipe), "--out", str(tmp_path / "cnn.model"), "--quiet"]
+    save = _training._save_atomic
+
+    def killed_after_the_first_epoch(state, path):
+        save(state, path)
+        raise KeyboardInterrupt
+
+    with mock.patch.object(_training, "_save_atomic", killed_after_the_first_epoch):
+        assert main(args) == 130
+    [checkpoint] = (cache / "fit").glob("*-clf__checkpoint.ckpt")
+    epochs_run, train_epoch = [], _training._Loop._train_epoch
+
+    def counted(loop):
+        epochs_run.append(loop.epoch)
+        return train_epoch(loop)
+
+    with mock.patch.object(_training._Loop, "_train_epoch", counted):
+        assert main(args) == 0
+    assert epochs_run == [1, 2] and not checkpoint.exists()
+    clf = load_model(tmp_path / "cnn.model").pipeline.named_steps["clf"]
+    assert len(clf.history_["train_loss"]) == 3 and clf.checkpoint is None
