@@ -1,6 +1,7 @@
 import os
 import struct
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,47 @@ def temporary_facefeat_cache(tmp_path_factory):
     patch.setenv("FACEFEAT_CACHE", str(tmp_path_factory.mktemp("facefeat-cache")))
     yield
     patch.undo()
+
+
+def tiny_cnn_recipe(folder):
+    """A recipe file of a tiny CompactCNN (32 px, 3 epochs, no validation split): seconds to train."""
+    recipe = folder / "tiny-cnn.toml"
+    recipe.write_text('description = "a tiny compact CNN"\n[[steps]]\nname = "align"\nuse = "face_aligner"\n'
+                      'params = { size = 32 }\n[[steps]]\nname = "clf"\nuse = "compact_cnn"\n'
+                      'params = { size = 32, width = 4, hidden_units = 8, max_epochs = 3, '
+                      'validation_fraction = 0, n_threads = 1 }\n')
+    return recipe
+
+
+@contextmanager
+def killed_after_first_epoch():
+    """A training killed once its first epoch's checkpoint is on disk (KeyboardInterrupt)."""
+    from unittest import mock
+
+    from facefeat.deep import _training
+
+    save = _training._save_atomic
+
+    def save_then_die(state, path):
+        save(state, path)
+        raise KeyboardInterrupt
+
+    with mock.patch.object(_training, "_save_atomic", save_then_die):
+        yield
+
+
+@contextmanager
+def epochs_counted():
+    """The epochs the training loop runs inside the block, as the list it yields (0 for the first)."""
+    from unittest import mock
+
+    from facefeat.deep import _training
+
+    epochs, train_epoch = [], _training._Loop._train_epoch
+
+    def counted(loop):
+        epochs.append(loop.epoch)
+        return train_epoch(loop)
+
+    with mock.patch.object(_training._Loop, "_train_epoch", counted):
+        yield epochs

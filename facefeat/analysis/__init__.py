@@ -13,5 +13,5 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "analyze": ["analyze", "analyze_video", "load_pipeline"],
     "records": ["face_records"],
     "tracks": ["FaceTracker", "box_iou"],
-    "video": ["sample_frames", "video_info", "VideoReadError"],
+    "video": ["sample_frames", "video_info", "write_video", "VideoReadError"],
 })

@@ -132,18 +132,16 @@ def analyze_video(path, pipeline, *, fps=2.0, largest_only=False, progress=False
     A generated clip of the astronaut; see :func:`analyze`.
 
     >>> import os, tempfile
-    >>> import cv2
     >>> import numpy as np
     >>> from skimage import data
+    >>> from facefeat.analysis.video import write_video
     >>> from facefeat.images.synthetic import make_expressions
     >>> from facefeat.pipelines import make_pipeline
     >>> ds = make_expressions(n_subjects=2, n_per_class=1, classes=["happiness", "sadness"])
     >>> pipe = make_pipeline("hog-linear").fit(ds.images, ds.labels)
-    >>> path = os.path.join(tempfile.mkdtemp(), "clip.avi")
-    >>> out = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 4, (300, 300))
-    >>> for shift in range(8):  # two seconds; the face moves right
-    ...     _ = out.write(cv2.cvtColor(np.roll(data.astronaut()[:300, 100:400], 3 * shift, axis=1), cv2.COLOR_RGB2BGR))
-    >>> out.release()
+    >>> face = data.astronaut()[:300, 100:400]
+    >>> frames = [np.roll(face, 3 * shift, axis=1) for shift in range(8)]  # two seconds; the face moves right
+    >>> path = write_video(os.path.join(tempfile.mkdtemp(), "clip.avi"), frames, fps=4)
     >>> records = analyze_video(path, pipe, fps=2)
     >>> [(r["frame"], r["time_s"], r["track"], r["face_found"]) for r in records]
     [(0, 0.0, 0, True), (2, 0.5, 0, True), (4, 1.0, 0, True), (6, 1.5, 0, True)]

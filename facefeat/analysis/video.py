@@ -4,7 +4,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["VIDEO_SUFFIXES", "VideoReadError", "VideoInfo", "is_video_file", "video_info", "sample_frames"]
+import numpy as np
+
+__all__ = ["VIDEO_SUFFIXES", "VideoReadError", "VideoInfo", "is_video_file", "video_info", "sample_frames",
+           "write_video"]
 
 #: File name endings read as videos (through OpenCV's FFmpeg backend).
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"})
@@ -81,26 +84,18 @@ def video_info(path):
     Parameters
     ----------
     path : str or path-like
+        A video file; :class:`VideoReadError` when it does not exist or is
+        not a readable video.
 
     Returns
     -------
     VideoInfo
 
-    Raises
-    ------
-    VideoReadError
-        The file does not exist or is not a readable video.
-
     Examples
     --------
     >>> import os, tempfile
-    >>> import cv2
     >>> import numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "clip.avi")
-    >>> out = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 5, (64, 48))
-    >>> for i in range(10):
-    ...     _ = out.write(np.zeros((48, 64, 3), np.uint8))
-    >>> out.release()
+    >>> path = write_video(os.path.join(tempfile.mkdtemp(), "clip.avi"), [np.zeros((48, 64), np.uint8)] * 10, fps=5)
     >>> info = video_info(path)
     >>> info.fps, info.n_frames, (info.width, info.height), info.duration_s
     (5.0, 10, (64, 48), 2.0)
@@ -152,13 +147,9 @@ def sample_frames(path, fps=2.0):
     A two-second video of 10 frames per second, sampled at 2:
 
     >>> import os, tempfile
-    >>> import cv2
     >>> import numpy as np
-    >>> path = os.path.join(tempfile.mkdtemp(), "clip.avi")
-    >>> out = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (64, 48))
-    >>> for i in range(20):
-    ...     _ = out.write(np.full((48, 64, 3), 10 * i, np.uint8))
-    >>> out.release()
+    >>> frames = [np.full((48, 64, 3), 10 * i, np.uint8) for i in range(20)]
+    >>> path = write_video(os.path.join(tempfile.mkdtemp(), "clip.avi"), frames, fps=10)
     >>> [(frame, time_s) for frame, time_s, _ in sample_frames(path, fps=2)]
     [(0, 0.0), (5, 0.5), (10, 1.0), (15, 1.5)]
     """
@@ -186,3 +177,60 @@ def sample_frames(path, fps=2.0):
             raise VideoReadError(f"{path}: no frame could be read (an empty or damaged video)")
     finally:
         cap.release()
+
+
+def write_video(path, frames, fps):
+    """Write frames to a video file (Motion JPEG in AVI; the codec OpenCV's FFmpeg picks for others).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file; its ending chooses the container (``.avi``: Motion JPEG,
+        readable everywhere; ``.mp4``: MPEG-4 part 2).
+    frames : iterable of ndarray of shape (h, w) or (h, w, 3), uint8
+        Gray or RGB frames, all of the first one's size; streamed, not held.
+    fps : float
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        No frames, frames of different sizes, or a file OpenCV cannot write.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> path = write_video(os.path.join(tempfile.mkdtemp(), "grey.avi"), [np.full((32, 32), 128, np.uint8)] * 4, 2)
+    >>> video_info(path).n_frames
+    4
+    """
+    import cv2
+
+    path, out = Path(path), None
+    fourcc = cv2.VideoWriter_fourcc(*("mp4v" if path.suffix.lower() in {".mp4", ".m4v", ".mov"} else "MJPG"))
+    try:
+        for i, frame in enumerate(frames):
+            frame = np.asarray(frame)
+            if frame.dtype != np.uint8 or frame.ndim not in (2, 3):
+                raise ValueError(f"frame {i}: a uint8 image (h, w) or (h, w, 3) is needed, got {frame.dtype} "
+                                 f"{frame.shape}")
+            bgr = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR if frame.ndim == 2 else cv2.COLOR_RGB2BGR)
+            if out is None:
+                size = bgr.shape[1], bgr.shape[0]
+                out = cv2.VideoWriter(str(path), fourcc, float(fps), size)
+                if not out.isOpened():
+                    raise ValueError(f"{path}: OpenCV cannot write this video file")
+            elif (bgr.shape[1], bgr.shape[0]) != size:
+                raise ValueError(f"frame {i} is {bgr.shape[1]}x{bgr.shape[0]}, the first was {size[0]}x{size[1]}")
+            out.write(bgr)
+        if out is None:
+            raise ValueError("no frames to write")
+    finally:
+        if out is not None:
+            out.release()
+    return path

@@ -121,10 +121,8 @@ def detect_face_box(gray, *, detector="hog", upsample="auto"):
 
     Parameters
     ----------
-    gray : ndarray of shape (h, w), uint8
-    detector : {"hog", "mmod"}, default="hog"
-        See :func:`detect_landmarks`.
-    upsample : "auto" or int, default="auto"
+    gray, detector, upsample
+        As :func:`detect_face_boxes` takes them.
 
     Returns
     -------

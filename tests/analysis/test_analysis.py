@@ -3,12 +3,20 @@
 import cv2
 import numpy as np
 import pytest
+from facefeat.pipelines import make_pipeline
 from skimage import data
 
-from facefeat.analysis import FaceTracker, VideoReadError, analyze, face_records, sample_frames, video_info
+from facefeat.analysis import (
+    FaceTracker,
+    VideoReadError,
+    analyze,
+    face_records,
+    sample_frames,
+    video_info,
+)
 from facefeat.analysis.tracks import box_iou
+from facefeat.analysis.video import write_video
 from facefeat.images.synthetic import make_expressions
-from facefeat.pipelines import make_pipeline
 
 CLASSES = ["happiness", "sadness", "surprise"]
 
@@ -37,15 +45,6 @@ def _group(face, small_at=(50, 400)):
     r, c = small_at
     photo[r:r + 200, c:c + 200] = small
     return photo
-
-
-def _write_video(path, frames, fps=4):
-    h, w = frames[0].shape[:2]
-    out = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
-    for f in frames:
-        out.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    out.release()
-    return path
 
 
 def test_every_face_largest_first_with_boxes_in_image_pixels(pipe, astronaut):
@@ -97,7 +96,7 @@ def test_video_frames_sampled_tracked_and_holes_explained(pipe, astronaut, tmp_p
     blank = np.full_like(astronaut, 60)
     # 4 fps: one second of a face moving right, one second without a face, one second of it again
     frames = [np.roll(astronaut, 4 * i, axis=1) for i in range(4)] + [blank] * 4 + [astronaut] * 4
-    path = _write_video(tmp_path / "clip.avi", frames)
+    path = write_video(tmp_path / "clip.avi", frames, fps=4)
     assert video_info(path).n_frames == 12 and video_info(path).fps == 4
     assert [(f, t) for f, t, _ in sample_frames(path, fps=2)] == [(0, 0.0), (2, 0.5), (4, 1.0), (6, 1.5),
                                                                    (8, 2.0), (10, 2.5)]
@@ -121,6 +120,10 @@ def test_bad_videos_raise_clear_errors(tmp_path):
         list(sample_frames(empty))
     with pytest.raises(ValueError, match="fps must be positive"):
         list(sample_frames(junk, fps=0))
+    with pytest.raises(ValueError, match="frame 1 is 16x16, the first was 32x32"):
+        write_video(tmp_path / "mixed.avi", [np.zeros((32, 32), np.uint8), np.zeros((16, 16), np.uint8)], 4)
+    with pytest.raises(ValueError, match="no frames"):
+        write_video(tmp_path / "none.avi", [], 4)
 
 
 def test_tracker_pairs_by_overlap_and_ends_lost_tracks():

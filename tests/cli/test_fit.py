@@ -1,13 +1,19 @@
 """``facefeat fit``: the memory it needs, and the same model as a plain ``Pipeline.fit``."""
 
 import numpy as np
-from conftest import write_face_folder
+import pytest
+from conftest import (
+    epochs_counted,
+    killed_after_first_epoch,
+    tiny_cnn_recipe,
+    write_face_folder,
+)
+from facefeat.pipelines import make_pipeline
 
 from facefeat.cli import main
 from facefeat.features.scaling import LowMemoryStandardScaler
 from facefeat.images.datasets import load_folder
 from facefeat.modelfile import load_model
-from facefeat.pipelines import make_pipeline
 
 SUBJECTS = r"^(synth\d+)_"
 
@@ -46,38 +52,16 @@ def test_fit_scales_in_place_and_saves_the_same_model(tmp_path, monkeypatch):
 
 
 def test_a_killed_cnn_fit_resumes_from_its_last_epoch(tmp_path, monkeypatch):
-    import pytest
-
     pytest.importorskip("torch")
-    from unittest import mock
-
-    from facefeat.deep import _training
-
     folder = write_face_folder(tmp_path / "faces")
-    recipe = tmp_path / "tiny-cnn.toml"
-    recipe.write_text('description = "a tiny compact CNN"\n[[steps]]\nname = "align"\nuse = "face_aligner"\n'
-                      'params = { size = 32 }\n[[steps]]\nname = "clf"\nuse = "compact_cnn"\n'
-                      'params = { size = 32, width = 4, hidden_units = 8, max_epochs = 3, '
-                      'validation_fraction = 0, n_threads = 1 }\n')
     cache = tmp_path / "cache"
     monkeypatch.setenv("FACEFEAT_CACHE", str(cache))
-    args = ["fit", str(folder), "--pipeline", str(recipe), "--out", str(tmp_path / "cnn.model"), "--quiet"]
-    save = _training._save_atomic
-
-    def killed_after_the_first_epoch(state, path):
-        save(state, path)
-        raise KeyboardInterrupt
-
-    with mock.patch.object(_training, "_save_atomic", killed_after_the_first_epoch):
+    args = ["fit", str(folder), "--pipeline", str(tiny_cnn_recipe(tmp_path)), "--out", str(tmp_path / "cnn.model"),
+            "--quiet"]
+    with killed_after_first_epoch():
         assert main(args) == 130
     [checkpoint] = (cache / "fit").glob("*-clf__checkpoint.ckpt")
-    epochs_run, train_epoch = [], _training._Loop._train_epoch
-
-    def counted(loop):
-        epochs_run.append(loop.epoch)
-        return train_epoch(loop)
-
-    with mock.patch.object(_training._Loop, "_train_epoch", counted):
+    with epochs_counted() as epochs_run:
         assert main(args) == 0
     assert epochs_run == [1, 2] and not checkpoint.exists()
     clf = load_model(tmp_path / "cnn.model").pipeline.named_steps["clf"]

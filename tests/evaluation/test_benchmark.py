@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import epochs_counted, killed_after_first_epoch, tiny_cnn_recipe
 
 from facefeat.evaluation.benchmark import results_markdown, run_benchmark
 from facefeat.images.synthetic import make_expressions
@@ -80,8 +81,9 @@ def test_uncached_weights_are_skipped_with_the_reason(small, tmp_path, monkeypat
 
 
 def test_suites_name_built_in_pipelines():
-    from facefeat.evaluation.benchmark import SUITES, suite_pipelines
     from facefeat.pipelines import list_pipelines
+
+    from facefeat.evaluation.benchmark import SUITES, suite_pipelines
 
     assert set(suite_pipelines("seed")) <= set(list_pipelines())
     assert suite_pipelines("all") == list(list_pipelines())
@@ -125,37 +127,14 @@ def test_results_say_which_folds_came_from_the_cache(small, tmp_path):
 
 def test_a_benchmark_killed_inside_a_cnn_fold_resumes_from_its_last_epoch(small, tmp_path):
     pytest.importorskip("torch")
-    from unittest import mock
-
-    from facefeat.deep import _training
-
-    recipe = tmp_path / "tiny-cnn.toml"
-    recipe.write_text('description = "a tiny compact CNN"\n[[steps]]\nname = "align"\nuse = "face_aligner"\n'
-                      'params = { size = 32 }\n[[steps]]\nname = "clf"\nuse = "compact_cnn"\n'
-                      'params = { size = 32, width = 4, hidden_units = 8, max_epochs = 3, '
-                      'validation_fraction = 0, n_threads = 1 }\n')
-    cache = tmp_path / "cache"
-    save, epochs_run = _training._save_atomic, []
-
-    def killed_after_the_first_epoch(state, path):
-        save(state, path)
-        raise KeyboardInterrupt
-
-    with mock.patch.object(_training, "_save_atomic", killed_after_the_first_epoch), \
-            pytest.raises(KeyboardInterrupt):
-        run_benchmark(small, [str(recipe)], cache_dir=cache, progress=False, n_boot=20)
+    recipe, cache = str(tiny_cnn_recipe(tmp_path)), tmp_path / "cache"
+    with killed_after_first_epoch(), pytest.raises(KeyboardInterrupt):
+        run_benchmark(small, [recipe], cache_dir=cache, progress=False, n_boot=20)
     [checkpoint] = (cache / "benchmark").glob("*/fold0-*-clf__checkpoint.ckpt")
-
-    train_epoch = _training._Loop._train_epoch
-
-    def counted(loop):
-        epochs_run.append(loop.epoch)
-        return train_epoch(loop)
-
-    with mock.patch.object(_training._Loop, "_train_epoch", counted):
-        resumed = run_benchmark(small, [str(recipe)], cache_dir=cache, progress=False, n_boot=20)
+    with epochs_counted() as epochs_run:
+        resumed = run_benchmark(small, [recipe], cache_dir=cache, progress=False, n_boot=20)
     # fold 0 ran its epochs 2 and 3 only; folds 1 and 2 all three
     assert epochs_run == [1, 2, 0, 1, 2, 0, 1, 2]
     assert not checkpoint.exists() and not list((cache / "benchmark").glob("*/*.ckpt"))
-    straight = run_benchmark(small, [str(recipe)], progress=False, n_boot=20)
+    straight = run_benchmark(small, [recipe], progress=False, n_boot=20)
     assert resumed["pipelines"]["tiny-cnn"]["pooled"] == straight["pipelines"]["tiny-cnn"]["pooled"]
