@@ -76,10 +76,12 @@ MODULES = [
     "facefeat.analysis.records",
     "facefeat.analysis.tracks",
     "facefeat.analysis.video",
+    "facefeat.analysis.annotate",
     # plots
     "facefeat.plots",
     "facefeat.plots.results",
     "facefeat.plots.features",
+    "facefeat.plots.timeline",
     # the command line
     "facefeat.cli",
     "facefeat.cli.main",

@@ -120,11 +120,12 @@ def load_dataset(data_dir, args):
     return load_folder(data_dir, subjects=subject_rule(args.subjects))
 
 
-def expand_paths(paths):
+def expand_paths(paths, videos=False):
     """Image files named on the command line, folders searched recursively in sorted order.
 
     A named file is kept even when it is missing or not an image, so that it
-    gets a record with its error.
+    gets a record with its error. With ``videos``, folders give their video
+    files too (:data:`facefeat.analysis.video.VIDEO_SUFFIXES`).
 
     Examples
     --------
@@ -135,13 +136,17 @@ def expand_paths(paths):
     >>> [os.path.basename(p) for p in expand_paths([folder, "missing.png"])]
     ['a.jpg', 'b.png', 'missing.png']
     """
+    from facefeat.analysis.video import is_video_file
     from facefeat.images.io import is_image_file
+
+    def wanted(f):
+        return f.is_file() and (is_image_file(f) or (videos and is_video_file(f) and not f.name.startswith(".")))
 
     out = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out.extend(str(f) for f in sorted(p.rglob("*")) if f.is_file() and is_image_file(f))
+            out.extend(str(f) for f in sorted(p.rglob("*")) if wanted(f))
         else:
             out.append(str(p))
     return out

@@ -1,24 +1,45 @@
-"""``facefeat predict``: the expression of every image with a fitted model, one record each."""
+"""``facefeat predict``: every face of images and videos, its expression, valence and arousal, one record each."""
 
-import warnings
+import zipfile
+from pathlib import Path
 
-import numpy as np
-
-from facefeat.cli.console import error, exit_status, expand_paths, report_unreadable, write_output, write_records
+from facefeat.cli.console import (
+    error,
+    exit_status,
+    expand_paths,
+    note,
+    report_unreadable,
+    write_output,
+    write_records,
+)
 
 __all__ = ["cmd_predict"]
 
+# file endings of models written by facefeat fit (and of plain pickles of older versions)
+_MODEL_SUFFIXES = {".model", ".joblib", ".pkl", ".pickle"}
+
 
 def add_predict_parser(subparsers):
-    """Register ``facefeat predict MODEL PATH...`` on an argparse sub-parser set."""
-    p = subparsers.add_parser("predict", help="predict the expression of images with a fitted model")
-    p.add_argument("model")
-    p.add_argument("paths", nargs="+", help="image files or folders")
+    """Register ``facefeat predict PATH... [--model MODEL]`` on an argparse sub-parser set."""
+    p = subparsers.add_parser(
+        "predict", help="the expression of every face in images and videos",
+        description="One record per face (largest first) and, for a video, per sampled frame. The old form "
+                    "'facefeat predict MODEL PATH...' still works.")
+    p.add_argument("paths", nargs="+", help="image or video files, or folders of them")
+    p.add_argument("--model", help="a model file written by 'facefeat fit' (default: the model shipped with "
+                                   "facefeat)")
+    p.add_argument("--largest-only", action="store_true", help="only the largest face of each image or frame")
+    p.add_argument("--fps", type=float, default=2.0, help="video frames sampled per second (default 2)")
+    p.add_argument("--annotate", metavar="DIR", help="write each image with boxes, labels and scores drawn "
+                                                     "(and, for a video, an annotated video of its sampled frames)")
+    p.add_argument("--plot", metavar="DIR", help="for each video, a picture of its main face track's class "
+                                                 "probabilities, valence and arousal over time")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
                    help="one JSON object per line (default), or CSV with a proba_<class> column per class")
     p.add_argument("--output", help="write here instead of standard output")
     p.add_argument("--on-error", choices=("record", "raise"), default="record",
                    help="an unreadable file gets a record with an 'error' key (default) or stops the run")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--trust", action="store_true",
                    help="also load a file that is not a facefeat model archive (a plain pickle/joblib file, e.g. "
                         "from an older facefeat). Unpickling runs code chosen by the file's author: only for files "
@@ -28,16 +49,23 @@ def add_predict_parser(subparsers):
     return p
 
 
-def cmd_predict(args):
-    """``facefeat predict MODEL PATH...``: the expression of every image, one record each.
+def _looks_like_model(path):
+    path = Path(path)
+    return path.suffix.lower() in _MODEL_SUFFIXES or (path.is_file() and zipfile.is_zipfile(path))
 
-    Each record has ``path``, ``label``, ``proba`` (class -> probability)
-    and ``face_found``, or ``error`` for a file that cannot be read; written
-    as JSON lines or CSV to ``args.output`` or standard output.
+
+def cmd_predict(args):
+    """``facefeat predict PATH...``: the expression of every face, one record each.
+
+    Each record has ``path``, then for a video ``frame``, ``time_s`` and
+    ``track``, then ``face`` (0 for the largest), ``box`` ``[x, y, width,
+    height]``, ``face_found``, ``label``, ``proba`` (class -> probability),
+    ``valence`` and ``arousal``; or ``error`` for a file that cannot be read.
+    Written as JSON lines or CSV to ``args.output`` or standard output.
 
     Exit status: 0 when every file was read; 1 when some could not be (their
     records carry an ``error``); 2 after printing ``error: ...`` when the model cannot
-    be loaded, no image file was found, or a file is unreadable with ``--on-error raise``.
+    be loaded, no file was found, or a file is unreadable with ``--on-error raise``.
 
     Examples
     --------
@@ -45,64 +73,144 @@ def cmd_predict(args):
     >>> from facefeat.cli import build_parser
     >>> from facefeat.cli.predict import cmd_predict
     >>> missing = os.path.join(tempfile.mkdtemp(), "lbp.model")
-    >>> args = build_parser().parse_args(["predict", missing, "a.png", "faces/", "--format", "csv"])
-    >>> args.func is cmd_predict, args.paths, args.format, args.on_error, args.trust
-    (True, ['a.png', 'faces/'], 'csv', 'record', False)
+    >>> args = build_parser().parse_args(["predict", "a.png", "faces/", "--model", missing, "--format", "csv"])
+    >>> args.func is cmd_predict, args.paths, args.format, args.on_error, args.largest_only, args.fps
+    (True, ['a.png', 'faces/'], 'csv', 'record', False, 2.0)
     >>> stderr = io.StringIO()
     >>> with contextlib.redirect_stderr(stderr):
     ...     code = cmd_predict(args)
     >>> code, stderr.getvalue().startswith("error: model file not found")
     (2, True)
     """
-    from facefeat.faces.align import face_size_problem
-    from facefeat.images.io import ImageReadError, display_path, read_image
+    from facefeat.analysis.analyze import DEFAULT_MODEL_PATH
     from facefeat.modelfile import ModelFileError, load_model
 
+    paths, model_path = list(args.paths), args.model
+    if model_path is None and len(paths) > 1 and _looks_like_model(paths[0]):
+        model_path = paths.pop(0)  # the old form: facefeat predict MODEL PATH...
+    if model_path is None:
+        if not DEFAULT_MODEL_PATH.is_file():
+            return error("this installation has no shipped expression model; give a model written by "
+                         "'facefeat fit' with --model FILE")
+        model_path = DEFAULT_MODEL_PATH
     try:
-        model = load_model(args.model, trust=args.trust)
+        pipeline = load_model(model_path, trust=args.trust).pipeline
     except (ModelFileError, FileNotFoundError) as exc:
         return error(exc)
-    pipe = model.pipeline
-    files = expand_paths(args.paths)
+    files = expand_paths(paths, videos=True)
     if not files:
-        return error("no image files found in " + ", ".join(args.paths))
-    records, images, where = [], [], []
+        return error("no image or video files found in " + ", ".join(paths))
+    from facefeat.analysis.video import VideoReadError
+    from facefeat.images.io import ImageReadError
+
+    records = []
     for path in files:
         try:
-            image = read_image(path)
-            problem = face_size_problem(image.shape)
-            if problem:  # one thumbnail must not stop the whole run in the aligner
-                raise ImageReadError(path, problem)
-        except ImageReadError as exc:
+            records.extend(_records(path, pipeline, args))
+        except (ImageReadError, VideoReadError) as exc:  # both name the file
             if args.on_error == "raise":
                 return error(exc)
-            records.append({"path": display_path(path), "error": str(exc)})
-            continue
-        images.append(image)
-        where.append(len(records))
-        # display_path: a non-UTF-8 name must not break the CSV/JSON writers; the error text already uses it
-        records.append({"path": display_path(path)})
-    if images:
-        first = pipe.steps[0][1]
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="no face detected")
-            X = first.transform(images)
-        proba = pipe[1:].predict_proba(X)
-        classes = [str(c) for c in pipe.classes_]
-        found = getattr(X, "face_found", np.ones(len(images), bool))
-        for i, k in enumerate(where):
-            records[k].update({
-                "label": classes[int(np.argmax(proba[i]))],
-                "proba": {c: round(float(p), 6) for c, p in zip(classes, proba[i])},
-                "face_found": bool(found[i]),
-            })
+            records.append({"path": _shown(path), "error": str(exc)})
     write_output(args, lambda out: write_records(records, args.format, out, _csv_columns))
     report_unreadable(records)
     return exit_status(records)
 
 
+def _shown(path):
+    from facefeat.images.io import display_path
+
+    # a non-UTF-8 name must not break the CSV/JSON writers; the error texts already use it
+    return display_path(path)
+
+
+def _records(path, pipeline, args):
+    """The records of one image or video file, with its annotated picture and timeline written as asked."""
+    from facefeat.analysis.analyze import analyze_video
+    from facefeat.analysis.records import face_records
+    from facefeat.analysis.video import is_video_file
+    from facefeat.faces.align import face_size_problem
+    from facefeat.images.io import ImageReadError, read_image
+
+    shown = _shown(path)
+    if is_video_file(path):
+        records = analyze_video(path, pipeline, fps=args.fps, largest_only=args.largest_only,
+                                progress=not args.quiet)
+        records = [{"path": shown, **{k: v for k, v in r.items() if k != "source"}} for r in records]
+        if args.annotate:
+            _annotate_video(path, records, args)
+        if args.plot:
+            _plot_timeline(path, records, args.plot)
+        return records
+    # read as the model's aligner read its training files, so that --annotate changes no prediction
+    image = read_image(path, mode="rgb" if pipeline.steps[0][1].get_params().get("color") else "gray")
+    problem = face_size_problem(image.shape)
+    if problem:  # one thumbnail must not stop the whole run in the aligner
+        raise ImageReadError(path, problem)
+    records = [{"path": shown, **r} for r in face_records(image, pipeline, largest_only=args.largest_only)]
+    if args.annotate:
+        from facefeat.analysis.annotate import annotate_image
+
+        _save_image(annotate_image(read_image(path, mode="rgb"), records),
+                    _out_path(args.annotate, path, "-annotated.png"))
+    return records
+
+
+def _out_path(folder, source, ending):
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / (Path(source).stem + ending)
+    n = 1
+    while out.exists():  # two inputs of the same name in different folders
+        n += 1
+        out = folder / f"{Path(source).stem}-{n}{ending}"
+    return out
+
+
+def _save_image(rgb, path):
+    from PIL import Image
+
+    Image.fromarray(rgb).save(path)
+
+
+def _annotate_video(path, records, args):
+    from facefeat.analysis.annotate import annotate_image
+    from facefeat.analysis.video import sample_frames, write_video
+
+    by_frame = {}
+    for r in records:
+        by_frame.setdefault(r["frame"], []).append(r)
+    frames = (annotate_image(image, by_frame.get(frame, [])) for frame, _, image in sample_frames(path, args.fps))
+    out = write_video(_out_path(args.annotate, path, "-annotated.avi"), frames, args.fps)
+    note(f"annotated video written to {out}")
+
+
+def _plot_timeline(path, records, folder):
+    from facefeat.plots import plot_timeline, save
+
+    try:
+        fig = plot_timeline(records)
+    except ValueError as exc:  # a video without any face: nothing to draw, and the records say so
+        note(f"no timeline for {_shown(path)}: {exc}")
+        return
+    save(fig, _out_path(folder, path, "-timeline.png"))
+
+
 def _csv_columns(records):
-    classes = sorted({c for r in records for c in r.get("proba", {})})
-    header = ["path", "label", "face_found", "error"] + [f"proba_{c}" for c in classes]
-    return header, lambda r: ([r["path"], r.get("label", ""), r.get("face_found", ""), r.get("error", "")]
-                              + [r.get("proba", {}).get(c, "") for c in classes])
+    classes = sorted({c for r in records for c in (r.get("proba") or {})})
+    video = any("frame" in r for r in records)
+    header = (["path"] + (["frame", "time_s", "track"] if video else []) + ["face", "box_x", "box_y", "box_width",
+              "box_height", "face_found", "label", "valence", "arousal", "error"] + [f"proba_{c}" for c in classes])
+
+    def row(r):
+        box = r.get("box") or [""] * 4
+        proba = r.get("proba") or {}
+        cells = [r["path"]] + ([_cell(r.get(k)) for k in ("frame", "time_s", "track")] if video else [])
+        cells += [_cell(r.get("face")), *box] + [_cell(r.get(k)) for k in ("face_found", "label", "valence",
+                                                                           "arousal", "error")]
+        return cells + [proba.get(c, "") for c in classes]
+
+    return header, row
+
+
+def _cell(value):
+    return "" if value is None else value

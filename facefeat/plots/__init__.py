@@ -8,7 +8,8 @@ work without a display and leave pyplot's global state alone; write them
 with :func:`save` or ``fig.savefig(path)``.
 
 The plots of results live in :mod:`facefeat.plots.results`, those of faces
-and features in :mod:`facefeat.plots.features`; all are importable from here.
+and features in :mod:`facefeat.plots.features`, that of a video's analysis in
+:mod:`facefeat.plots.timeline`; all are importable from here.
 
 =====================================  ==========  =========================================
 function                               returns     shows
@@ -24,6 +25,7 @@ function                               returns     shows
 :func:`plot_asm_modes`                 Figure      modes of variation of a shape model
 :func:`plot_embedding`                 Axes        features in 2-D (PCA or t-SNE)
 :func:`plot_circumplex`                Axes        predictions in valence-arousal space
+:func:`plot_timeline`                  Figure      a video's face track over time
 =====================================  ==========  =========================================
 """
 
@@ -33,5 +35,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "results": ["plot_class_distribution", "plot_confusion_matrix", "plot_per_class_f1", "plot_embedding",
                 "plot_circumplex"],
     "features": ["plot_landmarks", "plot_lbp", "plot_hog", "plot_gabor", "plot_asm_fitting", "plot_asm_modes"],
+    "timeline": ["plot_timeline"],
     "_figure": ["save"],
 })

@@ -66,7 +66,7 @@ def test_predict_jsonl_with_an_unreadable_file(folder, model, tmp_path, capsys):
     captured = capsys.readouterr()
     records = [json.loads(line) for line in captured.out.splitlines()]
     assert records[0]["path"] == str(good) and records[0]["face_found"] is True
-    assert set(records[0]) == {"path", "label", "proba", "face_found"}
+    assert set(records[0]) == {"path", "face", "box", "face_found", "label", "proba", "valence", "arousal"}
     assert sum(records[0]["proba"].values()) == pytest.approx(1, abs=1e-4)
     assert records[0]["label"] == max(records[0]["proba"], key=records[0]["proba"].get)
     assert records[1]["path"] == str(bad) and "broken.png" in records[1]["error"]
