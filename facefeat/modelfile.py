@@ -10,7 +10,12 @@ A model file is a ZIP archive with two members:
     ``n_train``, ``created`` (UTC, ISO 8601), and ``payload_sha256`` /
     ``payload_bytes`` of the second member.
 ``pipeline.joblib``
-    The fitted scikit-learn pipeline, pickled by :func:`joblib.dump`.
+    The fitted scikit-learn pipeline, pickled by :func:`joblib.dump`; or,
+    for a pipeline of facefeat components whose only learned state is a
+    network's weights (the CNN recipes), ``weights.npz``: the weights as
+    plain arrays, with the steps and their parameters in the manifest
+    (``format_version`` 2, see :mod:`facefeat.portable`). Such a file is
+    read without unpickling anything, so it needs no trust.
 
 :func:`load_model` checks, in this order and *before* unpickling: that the
 file is such an archive with a facefeat manifest, that the payload has the
@@ -54,6 +59,8 @@ import warnings
 import zipfile
 from datetime import datetime, timezone
 
+import numpy as np
+
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
@@ -68,9 +75,10 @@ __all__ = [
 ]
 
 FORMAT = "facefeat-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _MANIFEST = "manifest.json"
 _PAYLOAD = "pipeline.joblib"
+_WEIGHTS = "weights.npz"
 # The manifest is a few hundred bytes; refusing a huge one keeps a crafted
 # archive from exhausting memory before anything is checked.
 _MAX_MANIFEST_BYTES = 1 << 20
@@ -198,7 +206,7 @@ def environment():
             "python": platform.python_version()}
 
 
-def save_model(path, pipeline, *, pipeline_name, classes, n_train=None):
+def save_model(path, pipeline, *, pipeline_name, classes, n_train=None, portable="auto"):
     """Write a fitted pipeline and its manifest to a model file.
 
     Parameters
@@ -213,6 +221,10 @@ def save_model(path, pipeline, *, pipeline_name, classes, n_train=None):
         Class names, in the order of ``pipeline.classes_``.
     n_train : int, optional
         Number of training images.
+    portable : "auto" or bool, default="auto"
+        Write the weights as plain arrays instead of a pickle (see the
+        module's docstring); ``"auto"``: whenever the pipeline allows it
+        (:func:`facefeat.portable.is_portable`), True: or raise ``ValueError``.
 
     Returns
     -------
@@ -242,24 +254,34 @@ def save_model(path, pipeline, *, pipeline_name, classes, n_train=None):
     """
     import joblib
 
-    buf = io.BytesIO()
-    joblib.dump(pipeline, buf)
+    from facefeat.portable import is_portable, to_portable
+
+    buf, extra = io.BytesIO(), {}
+    if portable is True or (portable == "auto" and is_portable(pipeline)):
+        steps, arrays = to_portable(pipeline)
+        np.savez(buf, **arrays)
+        member, extra = _WEIGHTS, {"steps": steps}
+    else:
+        joblib.dump(pipeline, buf)
+        member = _PAYLOAD
     payload = buf.getvalue()
     manifest = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        # a pickled pipeline stays readable by facefeat versions that know format 1 only
+        "format_version": 2 if member == _WEIGHTS else 1,
         **environment(),
         "pipeline_name": str(pipeline_name),
         "classes": [str(c) for c in classes],
         "n_train": None if n_train is None else int(n_train),
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "payload": _PAYLOAD,
+        "payload": member,
         "payload_bytes": len(payload),
         "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        **extra,
     }
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(_MANIFEST, json.dumps(manifest, indent=2) + "\n")
-        zf.writestr(_PAYLOAD, payload)
+        zf.writestr(member, payload)
     return manifest
 
 
@@ -295,7 +317,7 @@ def read_manifest(path):
     >>> clf = DummyClassifier().fit([[0.0], [1.0]], ["anger", "happiness"])
     >>> _ = save_model(path, clf, pipeline_name="my-pipeline", classes=clf.classes_)
     >>> manifest = read_manifest(path)
-    >>> manifest["pipeline_name"], manifest["classes"], manifest["format_version"] == FORMAT_VERSION
+    >>> manifest["pipeline_name"], manifest["classes"], manifest["format_version"] <= FORMAT_VERSION
     ('my-pipeline', ['anger', 'happiness'], True)
     >>> len(manifest["payload_sha256"])
     64
@@ -448,6 +470,15 @@ def load_model(path, *, trust=False):
                              f"manifest ({len(payload)} bytes, expected {manifest['payload_bytes']}); refit the "
                              "model or copy the file again")
     _warn_versions(manifest, path)
+    if manifest.get("payload") == _WEIGHTS:
+        from facefeat.portable import from_portable
+
+        with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
+            try:
+                pipeline = from_portable(manifest.get("steps") or [], dict(arrays), manifest["classes"])
+            except (KeyError, TypeError, ValueError, RuntimeError) as exc:  # unknown step, wrong shapes...
+                raise ModelFileError(f"{path}: its steps or weights do not make a pipeline ({exc})") from exc
+        return LoadedModel(pipeline, manifest, verified=True)
     pipeline = joblib.load(io.BytesIO(payload))
     return LoadedModel(pipeline, manifest, verified=True)
 

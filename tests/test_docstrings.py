@@ -61,6 +61,7 @@ MODULES = [
     "facefeat.pipelines",
     "facefeat.registry",
     "facefeat.modelfile",
+    "facefeat.portable",
     # evaluation
     "facefeat.evaluation",
     "facefeat.evaluation.folds",

@@ -153,7 +153,7 @@ def test_same_python_minor_does_not_warn(model, tmp_path, recwarn):
 
 @pytest.mark.parametrize("change, message", [
     ({"format": "something-else"}, "its manifest is not a facefeat-model manifest"),
-    ({"format_version": 99}, "model format version 99; this facefeat reads up to 1"),
+    ({"format_version": 99}, "model format version 99; this facefeat reads up to 2"),
     ({"payload_sha256": None}, "manifest without a valid 'payload_sha256'"),
 ])
 def test_bad_manifests_are_refused(model, tmp_path, change, message):

@@ -50,8 +50,14 @@ def add_predict_parser(subparsers):
 
 
 def _looks_like_model(path):
+    """Whether the first of several paths is a model (the old form), not an image, video or folder."""
+    from facefeat.analysis.video import is_video_file
+    from facefeat.images.io import is_image_file
+
     path = Path(path)
-    return path.suffix.lower() in _MODEL_SUFFIXES or (path.is_file() and zipfile.is_zipfile(path))
+    if path.suffix.lower() in _MODEL_SUFFIXES or (path.is_file() and zipfile.is_zipfile(path)):
+        return True
+    return not (path.is_dir() or is_image_file(path) or is_video_file(path))
 
 
 def cmd_predict(args):
