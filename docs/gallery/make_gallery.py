@@ -60,6 +60,38 @@ def _asm_photo():
     return astronaut()[20:230, 120:330]
 
 
+def _analysis_model(dataset):
+    """The shipped expression model, or (in a checkout without it) HOG + logistic regression on the gallery's faces."""
+    from facefeat.analysis.analyze import DEFAULT_MODEL_PATH, load_pipeline
+    from facefeat.pipelines import make_pipeline
+
+    if DEFAULT_MODEL_PATH.is_file():
+        return load_pipeline(None)
+    return make_pipeline("hog-linear").fit(dataset.images, dataset.labels)
+
+
+def _group_photo(dataset):
+    """Three synthetic faces of different subjects and expressions, at three sizes, on one wall."""
+    import cv2
+
+    photo = np.full((300, 760, 3), (196, 186, 170), np.uint8)
+    for (cls, subject), side, (r, c) in zip([("happiness", "synth01"), ("surprise", "synth02"),
+                                             ("sadness", "synth03")], (280, 220, 180), ((10, 10), (40, 320), (60, 570))):
+        face = dataset.images[np.flatnonzero((dataset.labels == cls) & (dataset.groups == subject))[0]]
+        photo[r:r + side, c:c + side] = cv2.cvtColor(cv2.resize(face, (side, side)), cv2.COLOR_GRAY2RGB)
+    return photo
+
+
+def _clip(dataset, path):
+    """A 7-second video: one synthetic subject going through the expressions, a second each (4 fps)."""
+    from facefeat.analysis.video import write_video
+
+    subject = dataset.groups == "synth01"
+    order = ["neutral", "happiness", "surprise", "neutral", "anger", "sadness", "neutral"]
+    frames = [dataset.images[np.flatnonzero(subject & (dataset.labels == c))[0]] for c in order for _ in range(4)]
+    return write_video(path, frames, fps=4)
+
+
 def draw(out, dpi=100):
     """Draw every gallery picture into ``out``.
 
@@ -108,6 +140,20 @@ def draw(out, dpi=100):
         path = out / f"{name}.png"
         viz.save(make(), path, dpi=dpi)
         written[name] = path
+
+    # the analysis of a group photo and of a short video, as facefeat predict --annotate / --plot draw them
+    from PIL import Image
+
+    from facefeat.analysis import analyze, face_records
+    from facefeat.analysis.annotate import annotate_image
+
+    model = _analysis_model(dataset)
+    photo = _group_photo(dataset)
+    written["analysis_photo"] = out / "analysis_photo.png"
+    Image.fromarray(annotate_image(photo, face_records(photo, model))).save(written["analysis_photo"])
+    written["analysis_timeline"] = out / "analysis_timeline.png"
+    viz.save(viz.plot_timeline(analyze(_clip(dataset, out / "analysis_clip.avi"), model=model, fps=4)),
+             written["analysis_timeline"], dpi=dpi)
     return written
 
 

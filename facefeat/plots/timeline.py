@@ -59,20 +59,20 @@ def plot_timeline(records, *, track=None):
     def series(get):
         return np.array([get(at[s]) if s in at else np.nan for s in times], dtype=float)
 
-    fig = new_figure((7.5, 4.8))
+    fig = new_figure((8.2, 4.8))
     top, bottom = fig.subplots(2, 1, sharex=True)
     for k, name in enumerate(classes):
         top.plot(t, series(lambda r: r["proba"][name]), color=f"C{k % 10}", label=name)
     top.set_ylabel("probability")
     top.set_ylim(0, 1)
-    top.legend(fontsize=7, ncol=min(4, len(classes)), loc="upper right")
+    top.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     top.set_title(f"face track {track}: {counts[track]} of {len(times)} sampled frames")
     bottom.plot(t, series(lambda r: np.nan if r["valence"] is None else r["valence"]), label="valence")
     bottom.plot(t, series(lambda r: np.nan if r["arousal"] is None else r["arousal"]), label="arousal")
     bottom.axhline(0, color="0.75", lw=0.8)
     bottom.set_ylim(-1, 1)
     bottom.set_xlabel("time (s)")
-    bottom.legend(fontsize=7, loc="upper right")
+    bottom.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     half = np.median(np.diff(t)) / 2 if len(t) > 1 else 0.5
     for ax in (top, bottom):
         for s in times:
