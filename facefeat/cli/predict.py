@@ -147,8 +147,8 @@ def _records(path, pipeline, args):
         if args.plot:
             _plot_timeline(path, records, args.plot)
         return records
-    # read as the model's aligner read its training files, so that --annotate changes no prediction
-    image = read_image(path, mode="rgb" if pipeline.steps[0][1].get_params().get("color") else "gray")
+    # in colour: the face detector finds more faces in it (the aligner turns the faces gray itself)
+    image = read_image(path, mode="rgb")
     problem = face_size_problem(image.shape)
     if problem:  # one thumbnail must not stop the whole run in the aligner
         raise ImageReadError(path, problem)
@@ -156,8 +156,7 @@ def _records(path, pipeline, args):
     if args.annotate:
         from facefeat.analysis.annotate import annotate_image
 
-        _save_image(annotate_image(read_image(path, mode="rgb"), records),
-                    _out_path(args.annotate, path, "-annotated.png"))
+        _save_image(annotate_image(image, records), _out_path(args.annotate, path, "-annotated.png"))
     return records
 
 

@@ -76,9 +76,13 @@ def detect_face_boxes(gray, *, detector="hog", upsample="auto"):
     Parameters
     ----------
     gray : ndarray of shape (h, w), uint8
-    detector : {"hog", "mmod"}, default="hog"
-        See :func:`detect_landmarks`.
+    detector : {"hog", "mmod", "blazeface"}, default="hog"
+        See :func:`detect_landmarks`; ``"blazeface"``: MediaPipe's BlazeFace
+        over tiles (:func:`facefeat.faces.blazeface.detect_faces_blazeface`),
+        which finds the small faces of group photos that the HOG detector
+        misses.
     upsample : "auto" or int, default="auto"
+        Ignored by ``"blazeface"``.
 
     Returns
     -------
@@ -99,6 +103,10 @@ def detect_face_boxes(gray, *, detector="hog", upsample="auto"):
     ((2, 4), True)
     """
     gray = _check_gray(gray)
+    if detector == "blazeface":
+        from facefeat.faces.blazeface import detect_faces_blazeface
+
+        return detect_faces_blazeface(gray)[0]
     h, w = gray.shape
     scale, small = 1.0, gray
     if max(h, w) > _MAX_DETECT_SIDE:
@@ -368,8 +376,10 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         Side of the square output crop, in pixels.
     color : bool, default=False
         Output RGB crops (for CNNs) instead of gray.
-    detector : {"hog", "mmod"}, default="hog"
-        dlib's HOG detector or its MMOD CNN detector.
+    detector : {"hog", "mmod", "blazeface"}, default="hog"
+        dlib's HOG detector, its MMOD CNN detector, or MediaPipe's BlazeFace
+        over tiles (see :func:`detect_face_boxes`); the landmarks are dlib's
+        in every case.
     upsample : "auto" or int, default="auto"
         2x upsamplings before detection; ``"auto"`` brings small images (48 px
         CK+ / FER2013 crops) to at least 160 px.
@@ -424,7 +434,7 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     _parameter_constraints = {
         "size": [Interval(Integral, 16, None, closed="left")],
         "color": ["boolean"],
-        "detector": [StrOptions({"hog", "mmod"})],
+        "detector": [StrOptions({"hog", "mmod", "blazeface"})],
         "upsample": [StrOptions({"auto"}), Interval(Integral, 0, 4, closed="both")],
         "on_no_face": [StrOptions({"fallback", "skip", "raise"})],
         "eye_distance": [Interval(Real, 0.05, 0.9, closed="both")],
@@ -499,13 +509,17 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
                           NoFaceWarning, stacklevel=2)
         return FaceBatch(out_images, out_pts, found, [sources[i] for i in kept], mats)
 
-    def align_every_face(self, image):
+    def align_every_face(self, image, detector=None):
         """Align every face of one image, the largest first.
 
         Parameters
         ----------
         image : ndarray of shape (h, w) or (h, w, 3), uint8, or str / path
             An image or image file.
+        detector : {"hog", "mmod", "blazeface"}, optional
+            The face detector (default: ``self.detector``), e.g. BlazeFace
+            for group photos with a model trained on HOG detections: the
+            crops are aligned by the landmarks either way.
 
         Returns
         -------
@@ -526,10 +540,22 @@ class FaceAligner(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         ((2, 48, 48, 3), (2, 4), [True, True])
         """
         self._validate_params()
-        [image], [source] = self._read([image])
+        source = None
+        if isinstance(image, (str, bytes, os.PathLike)):  # in colour, which the face detector prefers
+            from facefeat.images.io import display_path, read_image
+
+            image, source = read_image(image, mode="rgb"), display_path(image)
+        [image], [where] = self._read([image])
+        source = source or where
         gray = _to_gray_u8(image)
         h, w = gray.shape
-        boxes = detect_face_boxes(gray, detector=self.detector, upsample=self.upsample)
+        detector = detector or self.detector
+        if detector == "blazeface":  # it finds more faces in colour than in gray
+            from facefeat.faces.blazeface import detect_faces_blazeface
+
+            boxes = detect_faces_blazeface(image)[0]
+        else:
+            boxes = detect_face_boxes(gray, detector=detector, upsample=self.upsample)
         found = len(boxes) > 0
         if not found:
             if self.on_no_face == "raise":
