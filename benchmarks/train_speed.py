@@ -26,14 +26,17 @@ from _harness import make_faces, write_json
 NETWORKS = ["compact", "mobilenet_v2", "efficientnet_lite0", "resnet18", "inception_v3"]
 
 
-def build(name, n_classes=7):
-    """The trainable network of a name, on the CPU, in channels-last memory."""
+def build(name, size, n_classes=7):
+    """The trainable network of a name for ``size`` px faces, on the CPU, in channels-last memory."""
     import torch
 
     from facefeat.deep.compact import compact_net
     from facefeat.deep.finetune import face_network
 
-    net = compact_net(n_classes) if name == "compact" else face_network(name, n_classes, weights=None)
+    # Inception-v3 as its recipe cuts it (its last stages would run on a 1 x 1 map of a 96 px input)
+    layer = "Mixed_6e" if name == "inception_v3" else "penultimate"
+    net = compact_net(n_classes) if name == "compact" else face_network(name, n_classes, weights=None, layer=layer,
+                                                                         input_size=size)
     return net.train().to(memory_format=torch.channels_last)
 
 
@@ -118,7 +121,7 @@ def main(argv=None):
                 if name == "inception_v3" and size < 75:
                     continue
                 torch.manual_seed(0)
-                net = build(name)
+                net = build(name, size)
                 pred = round(predict_rate(net, faces, args.batch_size), 1)
                 for precision in args.precisions.split(","):
                     rate = train_rate(net, faces, args.batch_size, precision == "bf16", args.steps)

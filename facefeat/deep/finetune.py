@@ -19,7 +19,7 @@ _DEPTHWISE = {"mobilenet_v2", "efficientnet_lite0", "efficientnet_b0"}
 
 
 def face_network(backbone, n_classes, *, weights="imagenet", layer="penultimate", pool_grid=1, head="linear",
-                 hidden_units=256, dropout=0.2):
+                 hidden_units=256, dropout=0.2, input_size=None):
     """A pretrained backbone cut at a stage, with a new classification head, for gray faces.
 
     Parameters
@@ -39,6 +39,10 @@ def face_network(backbone, n_classes, *, weights="imagenet", layer="penultimate"
         ``hidden_units``, ReLU, dropout, linear layer.
     hidden_units : int, default=256
     dropout : float, default=0.2
+    input_size : int, optional
+        Side of the faces it will take (default: the backbone's own, 224 or
+        299); checked here, so that an input too small for the stages up to
+        ``layer`` is a clear error.
 
     Returns
     -------
@@ -68,9 +72,13 @@ def face_network(backbone, n_classes, *, weights="imagenet", layer="penultimate"
     if layer != "penultimate" and layer not in names:
         raise ValueError(f"unknown stage {layer!r} of {backbone}; stages are {', '.join(names)}")
     upto = names[-1] if layer == "penultimate" else layer
-    probe = torch.zeros(1, 3, 64, 64)
-    with torch.no_grad():
-        dim = net.forward_features(probe, upto).shape[1] * pool_grid ** 2
+    input_size = input_size or spec.input_size
+    try:
+        with torch.no_grad():
+            dim = net.forward_features(torch.zeros(1, 3, input_size, input_size), upto).shape[1] * pool_grid ** 2
+    except RuntimeError as exc:  # a kernel larger than what is left of the input
+        raise ValueError(f"a {input_size} px input is too small for {backbone} up to {upto} ({exc}); use a larger "
+                         "input_size or an earlier layer") from None
     if head == "linear":
         classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, n_classes))
     else:
@@ -225,7 +233,8 @@ class FineTunedCNN(FaceCNNClassifier):
         if weights is not None and weights != "imagenet":
             weights = str(weights)
         return face_network(self.backbone, n_classes, weights=weights, layer=self.layer, pool_grid=self.pool_grid,
-                            head=self.head, hidden_units=self.hidden_units, dropout=self.dropout)
+                            head=self.head, hidden_units=self.hidden_units, dropout=self.dropout,
+                            input_size=self.input_size)
 
     def _param_groups(self, model):
         groups = [{"params": list(model.classifier.parameters()), "lr_scale": 1.0}]

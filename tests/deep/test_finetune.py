@@ -68,6 +68,8 @@ def test_face_network_repeats_gray_and_cuts_at_the_layer(init_weights):
         assert net.classifier[1].in_features == 128 * 4
     with pytest.raises(ValueError, match="unknown stage 'layer9'"):
         face_network("resnet18", 4, weights=None, layer="layer9")
+    with pytest.raises(ValueError, match="a 64 px input is too small for inception_v3 up to Mixed_7c"):
+        face_network("inception_v3", 4, weights=None, input_size=64)
 
 
 def test_loss_falls_and_predictions_follow(data, one_thread):
