@@ -91,6 +91,8 @@ def cmd_predict(args):
     from facefeat.analysis.analyze import DEFAULT_MODEL_PATH
     from facefeat.modelfile import ModelFileError, load_model
 
+    if not args.fps > 0:
+        return error(f"--fps must be positive, got {args.fps:g}")
     paths, model_path = list(args.paths), args.model
     if model_path is None and len(paths) > 1 and _looks_like_model(paths[0]):
         model_path = paths.pop(0)  # the old form: facefeat predict MODEL PATH...

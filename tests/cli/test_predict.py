@@ -89,3 +89,5 @@ def test_bad_inputs_are_records_or_clear_errors(model, media, tmp_path, capsys):
     assert "junk.mp4" in capsys.readouterr().err
     assert main(["predict", str(tmp_path / "empty")]) == 2  # neither a model nor any file
     assert "error:" in capsys.readouterr().err
+    assert main(["predict", str(media / "clip.avi"), "--model", str(model), "--fps", "0"]) == 2
+    assert "--fps must be positive" in capsys.readouterr().err
