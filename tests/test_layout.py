@@ -105,3 +105,9 @@ def test_every_package_is_installed():
     listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     packages = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
     assert packages - listed == set()
+
+
+def test_one_conftest_for_the_tests():
+    # tests import helpers with "from conftest import ...": a second conftest.py would shadow the first
+    tests = Path(__file__).resolve().parent
+    assert [p.relative_to(tests).as_posix() for p in tests.rglob("conftest.py")] == ["conftest.py"]
