@@ -14,6 +14,9 @@ import numpy as np
 
 __all__ = ["is_portable", "to_portable", "from_portable"]
 
+# what a CNN classifier records of its training, kept in the manifest beside the weights
+_TRAINING_RECORD = ("history_", "best_epoch_", "n_validation_", "images_per_second_")
+
 
 def _registry_names():
     from facefeat.registry import COMPONENTS
@@ -66,7 +69,9 @@ def to_portable(pipeline):
     Returns
     -------
     steps : list of dict
-        ``name``, ``use`` (the registry name) and ``params`` of every step.
+        ``name``, ``use`` (the registry name) and ``params`` of every step,
+        and for a CNN ``fitted``: its training record (``history_``,
+        ``best_epoch_``, ``n_validation_``, ``images_per_second_``).
     arrays : dict of str to ndarray
         ``"<step>/<weight name>"`` -> the network's weights and buffers.
 
@@ -97,6 +102,7 @@ def to_portable(pipeline):
         if _learns_weights(est):
             for key, value in est.model_.state_dict().items():
                 arrays[f"{step}/{key}"] = value.detach().cpu().numpy()
+            steps[-1]["fitted"] = _json_ready({k: getattr(est, k) for k in _TRAINING_RECORD if hasattr(est, k)})
     return steps, arrays
 
 
@@ -144,6 +150,9 @@ def from_portable(steps, arrays, classes):
             state = {k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith(prefix)}
             model.load_state_dict(state)
             est.model_ = model.to(memory_format=torch.channels_last).eval()
+            for key, value in (spec.get("fitted") or {}).items():
+                if key in _TRAINING_RECORD:
+                    setattr(est, key, value)
         built.append((spec["name"], est))
     return Pipeline(built)
 

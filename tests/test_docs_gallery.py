@@ -20,6 +20,8 @@ EXPECTED = {
     "embedding_tsne": (640, 460),
     "circumplex": (660, 480),
     "confusion_matrix": (625, 570),  # 7 classes
+    "analysis_photo": (760, 300),    # the group photo itself, annotated
+    "analysis_timeline": (820, 480),
 }
 
 

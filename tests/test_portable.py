@@ -40,6 +40,8 @@ def test_cnn_pipelines_are_written_as_arrays_and_read_back_the_same(recipe, face
     monkeypatch.setattr("joblib.load", no_unpickling)
     loaded = load_model(path)
     assert loaded.verified
+    clf, twin = pipe.named_steps["clf"], loaded.pipeline.named_steps["clf"]
+    assert twin.history_ == clf.history_ and twin.best_epoch_ == clf.best_epoch_
     np.testing.assert_array_equal(loaded.pipeline.predict_proba(faces.images), pipe.predict_proba(faces.images))
 
 

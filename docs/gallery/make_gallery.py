@@ -14,6 +14,7 @@ committed); ``docs/build.sh`` runs this script before ``mkdocs build``.
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -152,8 +153,9 @@ def draw(out, dpi=100):
     written["analysis_photo"] = out / "analysis_photo.png"
     Image.fromarray(annotate_image(photo, face_records(photo, model))).save(written["analysis_photo"])
     written["analysis_timeline"] = out / "analysis_timeline.png"
-    viz.save(viz.plot_timeline(analyze(_clip(dataset, out / "analysis_clip.avi"), model=model, fps=4)),
-             written["analysis_timeline"], dpi=dpi)
+    with tempfile.TemporaryDirectory() as tmp:  # the clip itself is not a gallery picture
+        records = analyze(_clip(dataset, Path(tmp) / "clip.avi"), model=model, fps=4)
+    viz.save(viz.plot_timeline(records), written["analysis_timeline"], dpi=dpi)
     return written
 
 

@@ -102,8 +102,10 @@ def test_interrupted_benchmark_resumes_from_its_cache(folder, tmp_path, monkeypa
     import time
 
     cache, out = tmp_path / "cache", tmp_path / "out"
-    args = ["benchmark", str(folder), "--pipelines", "lbp-linear,hog-rf,gabor-rf", "--subjects", r"^(synth\d+)_",
-            "--out", str(out), "--quiet"]
+    # five pipelines: enough work left after the first fold that a loaded machine cannot finish it all
+    # before the interrupt arrives
+    args = ["benchmark", str(folder), "--pipelines", "lbp-linear,hog-rf,gabor-rf,lbp-rf,gabor-linear", "--subjects",
+            r"^(synth\d+)_", "--out", str(out), "--quiet"]
     env = {**os.environ, "FACEFEAT_CACHE": str(cache)}
     proc = subprocess.Popen([sys.executable, "-m", "facefeat.cli", *args], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
