@@ -35,6 +35,9 @@ def add_benchmark_parser(subparsers):
                    help="pixel-identical images: keep each group in one fold (default), keep one per group, or "
                         "leave them; conflicting-label groups and training copies of test images are removed "
                         "unless 'off'")
+    p.add_argument("--save-models", metavar="DIR",
+                   help="with one train/test split (e.g. FER2013's Training -> PublicTest), also write each "
+                        "pipeline's fitted model, the one scored, to DIR/<name>.model")
     data_options(p)
     p.set_defaults(func=cmd_benchmark, on_interrupt=_resume_hint)
     return p
@@ -106,7 +109,7 @@ def cmd_benchmark(args):
     results = run_benchmark(dataset, pipelines, cv=args.cv, n_folds=args.folds, n_jobs=args.n_jobs,
                             seed=args.seed, cache_dir=None if args.no_cache else default_cache_dir(),
                             out_dir=out, progress=not args.quiet, dedupe=args.dedupe,
-                            skip_uncached=bool(args.suite) or args.skip_uncached)
+                            skip_uncached=bool(args.suite) or args.skip_uncached, save_models=args.save_models)
     print()
     print(f"protocol: {results['protocol']['description']}")
     print(f"duplicates: {results['protocol']['dedupe']['description']}")
@@ -132,5 +135,8 @@ def cmd_benchmark(args):
     for count, files in sorted(not_found.items()):
         print(f"no face detected in {count} of {results['protocol']['n_images_used']} images (aligned by the "
               f"fallback crop), e.g. {display_path(files[0])}; all in results.json")
+    for name, e in results["pipelines"].items():
+        if "model_file" in e:
+            print(f"{name}: fitted model written to {e['model_file']}")
     print(f"wall time {results['wall_seconds']:.1f} s; results in {out}/ (results.md, results.json, *.png)")
     return 0

@@ -122,26 +122,34 @@ def _accepts_groups(pipe):
     return "groups" in inspect.signature(pipe.steps[-1][1].fit).parameters
 
 
-def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None):
-    """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache).
+def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None, keep_model=False):
+    """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache, model).
 
     With ``cache_file``, a finished fold is stored there (atomically) and an
     interrupted benchmark rerun with the same data and settings reuses it.
+    ``model`` is the fitted ``rest`` with ``keep_model`` (then kept in the
+    cache too; a cached fold without one is computed again), else None.
     """
     if cache_file is not None and cache_file.is_file():
         try:
-            return (*joblib.load(cache_file), True)
+            cached = joblib.load(cache_file)
+            if not keep_model or len(cached) == 4:
+                return (*cached[:3], True, cached[3] if keep_model else None)
         except Exception:  # a file from another version or a damaged disk: recompute
             pass
     model = clone(rest)
     # a CNN saves its epochs beside the fold's file, so a killed run resumes inside the fold too
     checkpoints = [] if cache_file is None else set_checkpoints(model, cache_file.with_suffix(""))
     out = _fit_predict_now(model, X, y, train, test, groups)
+    if checkpoints:  # a kept model names no file of this machine's cache
+        set_everywhere(model, "checkpoint", None)
+    if keep_model:
+        out = (*out, model)
     if cache_file is not None:
         _atomic_dump(out, cache_file)
     for path in checkpoints:
         path.unlink(missing_ok=True)
-    return (*out, False)
+    return (*out[:3], False, model if keep_model else None)
 
 
 def _atomic_dump(obj, path):
@@ -200,8 +208,25 @@ def _fit_predict_now(model, X, y, train, test, groups):
     return pred, t1 - t0, t2 - t1
 
 
+def _save_fitted(pipe, k, rest, images, train, name, folder):
+    """Write ``pipe``'s stateless first ``k`` steps followed by the fitted ``rest`` to ``folder/<name>.model``."""
+    from sklearn.pipeline import Pipeline
+
+    from facefeat.modelfile import save_model
+
+    steps = list(rest.steps)
+    if k:  # the stateless steps learn nothing: fitting them on two images only validates their parameters
+        steps = clone(pipe[:k]).fit(_take(images, train[:2])).steps + steps
+    model = Pipeline(steps)
+    path = Path(folder) / f"{name}.model"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_model(path, model, pipeline_name=name, classes=[str(c) for c in model.classes_], n_train=len(train))
+    return path
+
+
 def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10, n_jobs=1, seed=0,
-                  cache_dir=None, out_dir=None, progress=True, dedupe="group", n_boot=1000, skip_uncached=False):
+                  cache_dir=None, out_dir=None, progress=True, dedupe="group", n_boot=1000, skip_uncached=False,
+                  save_models=None):
     """Cross-validate pipelines on a data set and collect a paper's metrics.
 
     Parameters
@@ -236,6 +261,11 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         Skip (and list in ``results["skipped_pipelines"]`` with the reason)
         the pipelines whose pretrained weights would have to be downloaded;
         otherwise they download them on first use.
+    save_models : str or path-like, optional
+        Folder where each pipeline's model fitted on the training part is
+        written as ``<name>.model`` (:func:`facefeat.modelfile.save_model`),
+        the very model that was scored. Only for a protocol with one
+        train/test split: cross-validation fits one model per fold.
 
     Returns
     -------
@@ -306,6 +336,9 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     y = dataset.labels
     classes = dataset.classes
     protocol, folds = make_folds(dataset, cv=cv, n_folds=n_folds, random_state=seed, groups=fold_groups)
+    if save_models is not None and len(folds) != 1:
+        raise ValueError(f"save_models needs a protocol with one train/test split, not {protocol['description']}: "
+                         "cross-validation fits one model per fold (facefeat fit trains one on every image)")
     used = np.unique(np.concatenate([np.concatenate([tr, te]) for tr, te in folds]))
     results = {
         "dataset": {**dataset.summary(), "root": dataset.root,
@@ -352,11 +385,15 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         outputs = []
         for out in Parallel(n_jobs=fold_jobs, return_as="generator")(
             delayed(_fit_predict)(rest, X, y, tr, te, fold_groups,
-                                  None if run_cache is None else run_cache / f"fold{i}-{_params_key(pipe)}.joblib")
+                                  None if run_cache is None else run_cache / f"fold{i}-{_params_key(pipe)}.joblib",
+                                  keep_model=save_models is not None)
             for i, (tr, te) in enumerate(folds)
         ):
             outputs.append(out)
             bar.update(1)
+        model_file = None
+        if save_models is not None:
+            model_file = _save_fitted(pipe, k, outputs[0][4], images, folds[0][0], name, save_models)
         pooled_true = np.concatenate([y[te] for _, te in folds])
         pooled_pred = np.concatenate([o[0] for o in outputs])
         pooled_preds[name] = pooled_pred
@@ -386,6 +423,8 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
                 "wall_seconds": time.perf_counter() - t_pipe,
             },
         }
+        if model_file is not None:
+            entry["model_file"] = str(model_file)
         if found is not None:
             missed = [dataset.paths[i] if dataset.paths else f"image[{i}]" for i in np.flatnonzero(~found)]
             entry["faces_not_found"] = {"count": len(missed), "files": missed}

@@ -138,3 +138,34 @@ def test_a_benchmark_killed_inside_a_cnn_fold_resumes_from_its_last_epoch(small,
     assert not checkpoint.exists() and not list((cache / "benchmark").glob("*/*.ckpt"))
     straight = run_benchmark(small, [recipe], progress=False, n_boot=20)
     assert resumed["pipelines"]["tiny-cnn"]["pooled"] == straight["pipelines"]["tiny-cnn"]["pooled"]
+
+
+def test_a_split_benchmark_saves_the_model_it_scored(small, tmp_path):
+    import dataclasses
+
+    from sklearn.metrics import confusion_matrix
+
+    from facefeat.modelfile import load_model
+
+    split = np.where(small.groups == small.groups[0], "test", "train")
+    ds = dataclasses.replace(small, split=split)
+    for run in range(2):  # the second run reads the fold, model included, from the cache
+        res = run_benchmark(ds, ["lbp-linear"], progress=False, n_boot=20, cache_dir=tmp_path / "cache",
+                            save_models=tmp_path / "models")
+        entry = res["pipelines"]["lbp-linear"]
+        assert entry["timing"]["folds_from_cache"] == run
+        path = tmp_path / "models" / "lbp-linear.model"
+        assert entry["model_file"] == str(path)
+        loaded = load_model(path)
+        test = np.flatnonzero(split == "test")
+        pred = loaded.pipeline.predict([ds.images[i] for i in test])
+        assert loaded.manifest["n_train"] == int((split == "train").sum())
+        # the very predictions that were scored
+        assert confusion_matrix(ds.labels[test], pred, labels=res["classes"]).tolist() == \
+            entry["pooled"]["confusion_matrix"]
+        path.unlink()
+
+
+def test_models_are_saved_only_with_one_split(small, tmp_path):
+    with pytest.raises(ValueError, match="save_models needs a protocol with one train/test split, not leave-one"):
+        run_benchmark(small, ["lbp-linear"], progress=False, n_boot=20, save_models=tmp_path)
