@@ -100,6 +100,24 @@ def set_checkpoints(pipe, prefix):
     return list(files.values())
 
 
+def detach_from_machine(pipe):
+    """Reset the settings of a fitted pipeline that name this machine's files or suit only its fit.
+
+    A model saved to a file is used elsewhere: no cache folder
+    (``memory``), no checkpoint file, no progress bars.
+
+    Examples
+    --------
+    >>> from facefeat.pipelines import make_pipeline
+    >>> pipe = make_pipeline("compact-cnn").set_params(align__memory="/home/me/.cache", clf__checkpoint="f.ckpt")
+    >>> detach_from_machine(pipe)
+    >>> pipe.get_params()["align__memory"], pipe.get_params()["clf__checkpoint"]
+    (None, None)
+    """
+    for name, value in (("memory", None), ("checkpoint", None), ("progress", False)):
+        set_everywhere(pipe, name, value)
+
+
 def image_tags(tags, *, requires_fit=True, paths=False, **values):
     """Set the scikit-learn tags of a step that takes images, not a 2-D matrix.
 

@@ -42,7 +42,7 @@ def cmd_fit(args):
     import joblib
     from sklearn.preprocessing import StandardScaler
 
-    from facefeat._steps import set_checkpoints, set_everywhere
+    from facefeat._steps import detach_from_machine, set_checkpoints
 
     from facefeat.images.io import display_path
     from facefeat.modelfile import save_model
@@ -77,8 +77,7 @@ def cmd_fit(args):
     pipe.fit(images, dataset.labels)
     for path in checkpoints:
         path.unlink(missing_ok=True)
-    if checkpoints:  # the saved model names no file of this machine's cache
-        set_everywhere(pipe, "checkpoint", None)
+    detach_from_machine(pipe)  # the saved model names no file of this machine's cache
     for est in in_place:
         est.set_params(copy=True)
     save_model(args.out, pipe, pipeline_name=args.pipeline, classes=[str(c) for c in pipe.classes_],

@@ -11,7 +11,7 @@ import joblib
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from facefeat._steps import set_checkpoints, set_everywhere, stateless_prefix
+from facefeat._steps import detach_from_machine, set_checkpoints, set_everywhere, stateless_prefix
 from facefeat.evaluation.folds import make_folds
 from facefeat.evaluation.metrics import classification_metrics, summarise_folds
 from facefeat.evaluation.report import results_markdown, write_outputs  # noqa: F401 (results_markdown: public here)
@@ -218,6 +218,7 @@ def _save_fitted(pipe, k, rest, images, train, name, folder):
     if k:  # the stateless steps learn nothing: fitting them on two images only validates their parameters
         steps = clone(pipe[:k]).fit(_take(images, train[:2])).steps + steps
     model = Pipeline(steps)
+    detach_from_machine(model)
     path = Path(folder) / f"{name}.model"
     path.parent.mkdir(parents=True, exist_ok=True)
     save_model(path, model, pipeline_name=name, classes=[str(c) for c in model.classes_], n_train=len(train))
