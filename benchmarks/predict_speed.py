@@ -9,11 +9,10 @@ of such frames at 25 frames per second, sampled at ``--fps``
 frames per second and as seconds of video per second. The reference is the
 ``fer`` package's network alone, 1.1 ms per face (issue 17).
 
-    python benchmarks/predict_speed.py --model expression.model --json predict_speed.json
+    python benchmarks/predict_speed.py --json benchmarks/results/predict_speed.json
 
-Without ``--model``, a HOG + logistic regression pipeline fitted on facefeat's
-synthetic faces stands in (the detection and alignment dominate; pass the
-model you mean to ship for its own figure).
+The model is the one shipped in ``facefeat/data`` unless ``--model`` names
+another file written by ``facefeat fit``.
 """
 
 import argparse
@@ -42,28 +41,20 @@ def make_photos(n, seed=0):
     return photos
 
 
-def default_model():
-    from facefeat.images.synthetic import make_expressions
-    from facefeat.pipelines import make_pipeline
-
-    ds = make_expressions(n_subjects=3, n_per_class=2)
-    return make_pipeline("hog-linear").fit(ds.images, ds.labels)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", help="a model file written by facefeat fit (default: HOG + logistic regression)")
+    parser.add_argument("--model", help="a model file written by facefeat fit (default: the shipped model)")
     parser.add_argument("--n-photos", type=int, default=40)
     parser.add_argument("--video-seconds", type=float, default=8.0)
     parser.add_argument("--fps", type=float, default=5.0, help="video frames sampled per second (default 5)")
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
-    from facefeat.analysis.analyze import analyze_video, load_pipeline
+    from facefeat.analysis.analyze import DEFAULT_MODEL_PATH, analyze_video, load_pipeline
     from facefeat.analysis.records import face_records
     from facefeat.analysis.video import write_video
 
-    pipeline = load_pipeline(args.model) if args.model else default_model()
+    pipeline = load_pipeline(args.model)
     photos = make_photos(args.n_photos)
     face_records(photos[0], pipeline)  # warm-up: models loaded, caches filled
     start = time.perf_counter()
@@ -78,7 +69,7 @@ def main(argv=None):
         video_s = time.perf_counter() - start
     sampled = len({r["frame"] for r in records})
     result = {
-        "model": args.model or "hog-linear on synthetic faces",
+        "model": args.model or "facefeat/data/expression.model (shipped)",
         "photos": {"n": len(photos), "size": "640x480", "faces_found": int(found), "ms_per_photo": photo_s * 1e3,
                    "photos_per_s": 1 / photo_s},
         "video": {"seconds": args.video_seconds, "fps_sampled": args.fps, "sampled_frames": sampled,

@@ -13,7 +13,7 @@ __all__ = ["DEFAULT_MODEL_PATH", "load_pipeline", "analyze", "analyze_video"]
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "data" / "expression.model"
 
 
-def load_pipeline(model=None):
+def load_pipeline(model=None, *, trust=False):
     """The fitted pipeline a model argument stands for.
 
     Parameters
@@ -21,6 +21,9 @@ def load_pipeline(model=None):
     model : None, str, path-like or fitted Pipeline
         None: the model shipped with facefeat; a path: a model file written
         by ``facefeat fit``; a fitted pipeline: itself.
+    trust : bool, default=False
+        Also load a file that is not a model archive (see
+        :func:`facefeat.modelfile.load_model`).
 
     Returns
     -------
@@ -41,12 +44,12 @@ def load_pipeline(model=None):
     if model is None:
         if not DEFAULT_MODEL_PATH.is_file():
             raise FileNotFoundError(f"this installation has no shipped expression model ({DEFAULT_MODEL_PATH}); "
-                                    "pass a model file written by 'facefeat fit'")
+                                    "pass a model file written by 'facefeat fit' (--model FILE)")
         model = DEFAULT_MODEL_PATH
     if isinstance(model, (str, os.PathLike)):
         from facefeat.modelfile import load_model
 
-        return load_model(model).pipeline
+        return load_model(model, trust=trust).pipeline
     return model
 
 

@@ -88,21 +88,16 @@ def cmd_predict(args):
     >>> code, stderr.getvalue().startswith("error: model file not found")
     (2, True)
     """
-    from facefeat.analysis.analyze import DEFAULT_MODEL_PATH
-    from facefeat.modelfile import ModelFileError, load_model
+    from facefeat.analysis.analyze import load_pipeline
+    from facefeat.modelfile import ModelFileError
 
     if not args.fps > 0:
         return error(f"--fps must be positive, got {args.fps:g}")
     paths, model_path = list(args.paths), args.model
     if model_path is None and len(paths) > 1 and _looks_like_model(paths[0]):
         model_path = paths.pop(0)  # the old form: facefeat predict MODEL PATH...
-    if model_path is None:
-        if not DEFAULT_MODEL_PATH.is_file():
-            return error("this installation has no shipped expression model; give a model written by "
-                         "'facefeat fit' with --model FILE")
-        model_path = DEFAULT_MODEL_PATH
     try:
-        pipeline = load_model(model_path, trust=args.trust).pipeline
+        pipeline = load_pipeline(model_path, trust=args.trust)  # None: the shipped model
     except (ModelFileError, FileNotFoundError) as exc:
         return error(exc)
     files = expand_paths(paths, videos=True)

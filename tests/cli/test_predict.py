@@ -87,7 +87,16 @@ def test_bad_inputs_are_records_or_clear_errors(model, media, tmp_path, capsys):
     assert "junk.mp4" in records[0]["error"] and records[1]["face_found"] is False
     assert main(["predict", str(junk), "--model", str(model), "--on-error", "raise"]) == 2
     assert "junk.mp4" in capsys.readouterr().err
-    assert main(["predict", str(tmp_path / "empty")]) == 2  # neither a model nor any file
-    assert "error:" in capsys.readouterr().err
+    assert main(["predict", str(tmp_path / "empty")]) == 1  # the shipped model; a missing file is a record
+    assert "no such file" in _jsonl(capsys)[0]["error"]
     assert main(["predict", str(media / "clip.avi"), "--model", str(model), "--fps", "0"]) == 2
     assert "--fps must be positive" in capsys.readouterr().err
+
+
+def test_an_installation_without_the_shipped_model_asks_for_one(media, monkeypatch, capsys):
+    import importlib
+
+    # the module, not the function facefeat.analysis exports under the same name
+    monkeypatch.setattr(importlib.import_module("facefeat.analysis.analyze"), "DEFAULT_MODEL_PATH", media / "no.model")
+    assert main(["predict", str(media / "wall.png")]) == 2
+    assert "no shipped expression model" in capsys.readouterr().err

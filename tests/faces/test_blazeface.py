@@ -56,3 +56,34 @@ def test_the_aligner_can_detect_with_it():
     assert faces.images.shape == (3, 48, 48) and faces.face_found.all()
     with pytest.raises(ValueError, match="uint8 image"):
         detect_faces_blazeface(np.zeros((64, 64), np.float32))
+
+
+def test_a_face_filling_most_of_a_wide_photos_height_is_found():
+    from facefeat.images.synthetic import make_expressions
+
+    ds = make_expressions(classes=["surprise"], n_per_class=1)
+    face = cv2.resize(ds.images[1], (220, 220))
+    photo = np.full((300, 760, 3), (196, 186, 170), np.uint8)
+    photo[40:260, 320:540] = cv2.cvtColor(face, cv2.COLOR_GRAY2RGB)
+    # the whole view, letterboxed to 760 px, and the half-height tiles (which cut the face) miss it
+    assert len(detect_faces_blazeface(photo, tile=0.5)[0]) == 0
+    [box] = detect_faces_blazeface(photo)[0]  # tiles of the whole height find it
+    assert 300 < box[0] < box[2] < 560 and 20 < box[1] < box[3] < 280
+
+
+def test_tiles_are_fractions_of_the_shorter_side():
+    with pytest.raises(ValueError, match=r"tile must be fractions in \(0, 1\]"):
+        detect_faces_blazeface(FACE, tile=(1.0, 1.5))
+
+
+def test_windows_run_as_one_batch_find_what_they_find_one_by_one():
+    from facefeat.faces.blazeface import _detect_windows
+
+    photo, _ = _photo([300, 200], width=560, height=340)
+    windows = [photo[:300, :300], photo[20:220, 320:520], np.full((128, 128, 3), 90, np.uint8)]
+    batched = _detect_windows(windows, 0.75)
+    assert [len(b) > 0 for b, _ in batched] == [True, True, False]  # anchors on each face, before merging
+    for (boxes, scores), window in zip(batched, windows):
+        [(alone_boxes, alone_scores)] = _detect_windows([window], 0.75)
+        np.testing.assert_allclose(boxes, alone_boxes, atol=1e-5)
+        np.testing.assert_allclose(scores, alone_scores, atol=1e-5)
