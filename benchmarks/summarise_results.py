@@ -63,8 +63,12 @@ def summary_markdown(runs):
     lines += ["", "Protocols:", ""]
     for d, res in runs.items():
         p, ds = res["protocol"], res["dataset"]
+        cached = sum(e["timing"].get("folds_from_cache", 0) for e in res["pipelines"].values())
+        total = p["n_folds"] * len(res["pipelines"])
+        # a rerun that read most folds from the cache must not pass its wall time off as the suite's
+        reused = f", {cached} of its {total} folds read from an earlier run's cache" if cached else ""
         lines.append(f"- {d}: {ds['n_images']} images, {ds['n_classes']} classes; {p['description']}; "
-                     f"wall time {res['wall_seconds'] / 60:.0f} min")
+                     f"wall time {res['wall_seconds'] / 60:.0f} min{reused}")
     skipped = {(s["name"], s["reason"]) for res in runs.values() for s in res.get("skipped_pipelines", [])}
     if skipped:
         lines += ["", "Skipped (weights not cached; `facefeat benchmark --suite` never downloads):", ""]
