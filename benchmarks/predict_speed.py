@@ -50,7 +50,7 @@ def main(argv=None):
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
-    from facefeat.analysis.analyze import DEFAULT_MODEL_PATH, analyze_video, load_pipeline
+    from facefeat.analysis.analyze import analyze_video, load_pipeline
     from facefeat.analysis.records import face_records
     from facefeat.analysis.video import write_video
 

@@ -25,7 +25,7 @@ import numpy as np
 from _harness import write_json
 
 
-def test_images(data_dir):
+def benchmark_test_items(data_dir):
     """(images, labels, classes) of the benchmark's test split of ``data_dir``."""
     from facefeat.evaluation.audit import audit_dataset, dedupe_plan
     from facefeat.evaluation.folds import make_folds
@@ -56,7 +56,7 @@ def main(argv=None):
     from facefeat.modelfile import read_manifest
 
     pipeline = load_pipeline(args.model)
-    images, labels, classes = test_images(args.data_dir)
+    images, labels, classes = benchmark_test_items(args.data_dir)
     result = {"model": args.model or "facefeat/data/expression.model (shipped)", "n_test": len(labels)}
 
     start = time.perf_counter()
@@ -84,6 +84,7 @@ def main(argv=None):
     print(f"facefeat.analyze found a face in {found} of {len(labels)} images (the others: the whole image)")
     write_json(args.json, result)
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

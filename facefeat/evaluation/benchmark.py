@@ -141,8 +141,6 @@ def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None, keep_mod
     # a CNN saves its epochs beside the fold's file, so a killed run resumes inside the fold too
     checkpoints = [] if cache_file is None else set_checkpoints(model, cache_file.with_suffix(""))
     out = _fit_predict_now(model, X, y, train, test, groups)
-    if checkpoints:  # a kept model names no file of this machine's cache
-        set_everywhere(model, "checkpoint", None)
     if keep_model:
         out = (*out, model)
     if cache_file is not None:

@@ -4,11 +4,11 @@ The short-range model sees a 128 px square and finds faces that fill roughly
 15-80 % of it; alone it misses the small faces of a group photo. So the
 photo is searched whole (letterboxed to a square) and in overlapping square
 tiles of its shorter side and of half of it, and the detections of all
-windows are merged by weighted non-maximum suppression. On drawn group photos with 96 faces of
-60-388 px this found 95 (dlib's HOG detector, shrinking photos to 640 px as
-facefeat's aligner does: 50), with no false alarm on 16 faceless images, in
-37 ms per 1000 px wide photo on 2 threads, 1.7 times the HOG detector's time
-(``benchmarks/face_detectors.py``).
+windows are merged by weighted non-maximum suppression. On drawn group
+photos with 96 faces of 60-388 px this found 95 (dlib's HOG detector,
+shrinking photos to 640 px as facefeat's aligner does: 50), with no false
+alarm on 16 faceless images, in 37 ms per 1000 px wide photo on 2 threads,
+1.7 times the HOG detector's time (``benchmarks/face_detectors.py``).
 
 The model file (0.22 MB) ships in ``facefeat/data`` under the Apache
 License 2.0 (``facefeat/data/LICENSE-blazeface.txt``).
@@ -213,7 +213,7 @@ def detect_faces_blazeface(image, *, score_threshold=0.75, tile=(1.0, 0.5), over
     if np.any((fractions <= 0) | (fractions > 1)):
         raise ValueError(f"tile must be fractions in (0, 1] of the shorter side, got {tile!r}")
     for fraction in fractions:
-        t = max(16, round(float(fraction) * min(h, w)))
+        t = max(16, round(fraction * min(h, w)))
         if t >= side:  # a square photo's whole view already
             continue
         windows += [(y, x, t, rgb[y:y + t, x:x + t]) for y in _starts(h, t, overlap) for x in _starts(w, t, overlap)]

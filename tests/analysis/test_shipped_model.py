@@ -60,11 +60,11 @@ def test_it_scores_on_fer2013_publictest_what_its_benchmark_scored():
 
     fer2013 = shared_dataset("fer2013")
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from shipped_model import test_images
+    from shipped_model import benchmark_test_items
 
     from facefeat.evaluation.metrics import classification_metrics
 
-    images, labels, classes = test_images(fer2013)
+    images, labels, classes = benchmark_test_items(fer2013)
     scored = json.loads(SCORED.read_text())
     assert len(labels) == scored["n_test"]
     pred = load_model(DEFAULT_MODEL_PATH).pipeline.predict(images)
