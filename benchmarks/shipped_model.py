@@ -27,17 +27,12 @@ from _harness import write_json
 
 def benchmark_test_items(data_dir):
     """(images, labels, classes) of the benchmark's test split of ``data_dir``."""
-    from facefeat.evaluation.audit import audit_dataset, dedupe_plan
-    from facefeat.evaluation.folds import make_folds
+    from facefeat.evaluation.benchmark import benchmark_folds
     from facefeat.images.datasets import load_folder
 
-    dataset = load_folder(data_dir)
-    images, dataset = dataset.read_images(on_error="skip")
-    audit = audit_dataset(dataset, images=images)
-    keep, groups, _ = dedupe_plan(dataset, audit, mode="group", split_protocol=True)
-    dataset = dataset.subset(keep)
-    [(_, test)] = make_folds(dataset, cv="split", groups=groups)[1]
-    return [images[keep[i]] for i in test], dataset.labels[test], dataset.classes
+    prepared = benchmark_folds(load_folder(data_dir), cv="split")
+    [(_, test)] = prepared.folds
+    return [prepared.images[i] for i in test], prepared.dataset.labels[test], prepared.dataset.classes
 
 
 def main(argv=None):

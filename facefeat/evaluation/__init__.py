@@ -6,7 +6,7 @@
 :mod:`facefeat.evaluation.uncertainty`    bootstrap confidence intervals, paired comparisons
 :mod:`facefeat.evaluation.audit`          duplicates, leaks and thin classes in a data set
 :mod:`facefeat.evaluation.dedupe`         what the benchmark does with the duplicates found
-:mod:`facefeat.evaluation.benchmark`      :func:`run_benchmark`, pipelines compared
+:mod:`facefeat.evaluation.benchmark`      :func:`run_benchmark`, its :func:`benchmark_folds`
 :mod:`facefeat.evaluation.report`         ``results.md``, ``results.json`` and the pictures
 :mod:`facefeat.evaluation.affect`         predictions read as valence and arousal
 =======================================  ==================================================

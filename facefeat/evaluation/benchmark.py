@@ -4,6 +4,7 @@ import inspect
 import os
 import time
 import warnings
+from collections import namedtuple
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,56 @@ def _save_fitted(pipe, k, rest, images, train, name, folder):
     return path
 
 
+BenchmarkFolds = namedtuple("BenchmarkFolds", "images dataset audit groups protocol folds dedupe_note")
+
+
+def benchmark_folds(dataset, *, cv="auto", n_folds=10, seed=0, dedupe="group", progress=False):
+    """The images and folds :func:`run_benchmark` scores, without fitting anything.
+
+    The images are read (unreadable ones skipped and listed in
+    ``dataset.skipped``), audited for pixel-identical duplicates and
+    de-duplicated by :func:`facefeat.evaluation.audit.dedupe_plan`; the folds
+    are :func:`facefeat.evaluation.folds.make_folds`'s on what remains. Use it
+    to score a saved model on exactly a benchmark's test items.
+
+    Parameters
+    ----------
+    dataset : FaceDataset
+    cv, n_folds, seed, dedupe
+        As in :func:`run_benchmark`.
+    progress : bool, default=False
+
+    Returns
+    -------
+    BenchmarkFolds
+        A named tuple: ``images`` (list of arrays, those kept), ``dataset``
+        (the kept items, in the same order), ``audit``, ``groups`` (the fold
+        groups of the kept items, or None), ``protocol``, ``folds`` (list of
+        ``(train, test)`` index arrays into ``images``) and ``dedupe_note``.
+
+    Examples
+    --------
+    >>> from facefeat.evaluation.benchmark import benchmark_folds
+    >>> from facefeat.images.synthetic import make_expressions
+    >>> ds = make_expressions(n_subjects=3, n_per_class=1, classes=["happiness", "surprise"])
+    >>> prepared = benchmark_folds(ds)
+    >>> prepared.protocol["description"], len(prepared.folds), len(prepared.images)
+    ('leave-one-subject-out over 3 subjects', 3, 6)
+    """
+    from facefeat.evaluation.audit import audit_dataset, dedupe_plan
+
+    images, dataset = dataset.read_images(on_error="skip", progress=progress)
+    audit = audit_dataset(dataset, images=images)  # exact duplicates of the decoded pixels: ~1 s for FER2013
+    split = dataset.split
+    split_protocol = cv == "split" or (cv == "auto" and split is not None and {"train", "test"} <= set(split.tolist()))
+    keep, groups, dedupe_note = dedupe_plan(dataset, audit, mode=dedupe, split_protocol=split_protocol)
+    if len(keep) < len(dataset):
+        images = [images[i] for i in keep]
+        dataset = dataset.subset(keep)
+    protocol, folds = make_folds(dataset, cv=cv, n_folds=n_folds, random_state=seed, groups=groups)
+    return BenchmarkFolds(images, dataset, audit, groups, protocol, folds, dedupe_note)
+
+
 def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10, n_jobs=1, seed=0,
                   cache_dir=None, out_dir=None, progress=True, dedupe="group", n_boot=1000, skip_uncached=False,
                   save_models=None):
@@ -280,6 +331,7 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     See Also
     --------
     facefeat.evaluation.folds.make_folds : the cross-validation protocols.
+    benchmark_folds : the images and folds scored, without fitting.
     write_outputs : the files written with ``out_dir``.
 
     Examples
@@ -307,7 +359,6 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     """
     from tqdm.auto import tqdm
 
-    from facefeat.evaluation.audit import audit_dataset, dedupe_plan
     from facefeat.pipelines import load_recipe, make_pipeline
     from facefeat.evaluation.uncertainty import bootstrap_ci, paired_comparison
 
@@ -324,17 +375,10 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
     if not built:
         raise ValueError("no pipeline to run: " + "; ".join(f"{n}: {why}" for n, why in skipped.items()))
     t_start = time.perf_counter()
-    images, dataset = dataset.read_images(on_error="skip", progress=progress)
-    audit = audit_dataset(dataset, images=images)  # exact duplicates of the decoded pixels: ~1 s for FER2013
-    split = dataset.split
-    split_protocol = cv == "split" or (cv == "auto" and split is not None and {"train", "test"} <= set(split.tolist()))
-    keep, fold_groups, dedupe_note = dedupe_plan(dataset, audit, mode=dedupe, split_protocol=split_protocol)
-    if len(keep) < len(dataset):
-        images = [images[i] for i in keep]
-        dataset = dataset.subset(keep)
+    images, dataset, audit, fold_groups, protocol, folds, dedupe_note = benchmark_folds(
+        dataset, cv=cv, n_folds=n_folds, seed=seed, dedupe=dedupe, progress=progress)
     y = dataset.labels
     classes = dataset.classes
-    protocol, folds = make_folds(dataset, cv=cv, n_folds=n_folds, random_state=seed, groups=fold_groups)
     if save_models is not None and len(folds) != 1:
         raise ValueError(f"save_models needs a protocol with one train/test split, not {protocol['description']}: "
                          "cross-validation fits one model per fold (facefeat fit trains one on every image)")

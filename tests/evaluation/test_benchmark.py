@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import epochs_counted, killed_after_first_epoch, tiny_cnn_recipe
 
-from facefeat.evaluation.benchmark import results_markdown, run_benchmark
+from facefeat.evaluation.benchmark import benchmark_folds, results_markdown, run_benchmark
 from facefeat.images.synthetic import make_expressions
 
 
@@ -169,3 +169,22 @@ def test_a_split_benchmark_saves_the_model_it_scored(small, tmp_path):
 def test_models_are_saved_only_with_one_split(small, tmp_path):
     with pytest.raises(ValueError, match="save_models needs a protocol with one train/test split, not leave-one"):
         run_benchmark(small, ["lbp-linear"], progress=False, n_boot=20, save_models=tmp_path)
+
+
+def test_benchmark_folds_are_the_items_a_benchmark_scores(small):
+    import dataclasses
+
+    split = np.where(small.groups == small.groups[0], "test", "train")
+    test_item = int(np.flatnonzero(split == "test")[0])
+    leak = int(np.flatnonzero((split == "train") & (small.labels == small.labels[test_item]))[0])
+    images = list(small.images)
+    images[leak] = images[test_item].copy()  # a training copy of a test image
+    ds = dataclasses.replace(small, images=images, split=split)
+    prepared = benchmark_folds(ds)
+    [(train, test)] = prepared.folds
+    assert len(prepared.images) == len(prepared.dataset) == len(ds) - 1  # the training copy is removed
+    assert len(test) == (split == "test").sum() and len(train) == (split == "train").sum() - 1
+    assert not any(np.array_equal(prepared.images[i], images[test_item]) for i in train)
+    res = run_benchmark(ds, ["lbp-linear"], progress=False, n_boot=20)
+    assert res["protocol"]["n_images_used"] == len(train) + len(test)
+    assert np.sum(res["pipelines"]["lbp-linear"]["pooled"]["confusion_matrix"]) == len(test)
