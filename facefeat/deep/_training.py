@@ -22,9 +22,6 @@ References
        :DOI:`10.1109/CVPR.2016.308` (label smoothing)
 .. [5] Z. Zhong, L. Zheng, G. Kang, S. Li and Y. Yang, "Random erasing data
        augmentation", AAAI 2020. arXiv:1708.04896
-.. [6] A. Kumar, A. Raghunathan, R. Jones, T. Ma and P. Liang, "Fine-tuning
-       can distort pretrained features and underperform out-of-distribution",
-       ICLR 2022. arXiv:2202.10054 (linear probing, then fine-tuning)
 """
 
 import hashlib
@@ -125,16 +122,6 @@ class TrainingSettings:
     bf16 : bool, default=False
         Compute under bfloat16 autocast (weights stay float32): several times
         faster on CPUs with AMX, slower on most others.
-    linear_probe : bool, default=False
-        Before the first epoch, fit the model's last ``torch.nn.Linear`` layer
-        as a logistic regression on the features it receives from the
-        un-augmented training faces, the network frozen in eval mode, with
-        the regularisation (C in 0.01, 0.1, 1) that scores best on the
-        validation split; that network counts as epoch 0, which early
-        stopping may keep. BatchNorm statistics are first re-estimated on
-        the training faces, so that the probe sees the features training
-        starts from. Fine-tuning then starts from a head that already
-        fits the features, and changes them less [6]_.
 
     Examples
     --------
@@ -156,7 +143,6 @@ class TrainingSettings:
     augment: Augmentation = field(default_factory=Augmentation)
     channels_last: bool = True
     bf16: bool = False
-    linear_probe: bool = False
 
 
 @dataclass
@@ -169,8 +155,7 @@ class TrainingResult:
         Per epoch: ``train_loss``, ``val_loss``, ``val_score`` (empty without a
         validation split), ``lr`` (at the epoch's end), ``seconds``.
     best_epoch : int
-        Epoch (1-based) whose weights the model holds; 0 for the network
-        before training (with ``linear_probe``: its probed head).
+        Epoch (1-based) whose weights the model holds.
     best_score : float
         Its validation score (nan without a validation split).
     n_validation : int
@@ -425,10 +410,8 @@ def _fingerprint(images, y, groups, train, val, settings, model, seed):
     h.update(np.asarray(y, np.int64).tobytes())
     h.update(repr(None if groups is None else np.asarray(groups).tolist()).encode())
     h.update(train.astype(np.int64).tobytes() + b"|" + val.astype(np.int64).tobytes())
-    # max_epochs and patience may grow between runs (a fit continued for longer); linear_probe came later, and
-    # checkpoints of fits without it stay valid
-    ignored = {"max_epochs", "patience"} | ({"linear_probe"} if not settings.linear_probe else set())
-    h.update(repr({k: v for k, v in asdict(settings).items() if k not in ignored}).encode())
+    # max_epochs and patience may grow between runs (a fit continued for longer)
+    h.update(repr({k: v for k, v in asdict(settings).items() if k not in ("max_epochs", "patience")}).encode())
     h.update(repr([(k, tuple(v.shape)) for k, v in model.state_dict().items()]).encode())
     h.update(str(seed).encode())
     return h.hexdigest()
@@ -553,14 +536,6 @@ def train_classifier(model, images, y, n_classes, *, groups=None, mean=0.5, std=
     return model, loop.result
 
 
-def _batches(n, batch_size):
-    """(first, end) of the training batches of n faces."""
-    bounds = list(range(0, n, batch_size)) + [n]
-    if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
-        del bounds[-2]  # a batch of one face has no BatchNorm statistics: it joins the batch before
-    return list(zip(bounds[:-1], bounds[1:]))
-
-
 class _Loop:
     """The state of one training run: what a checkpoint saves and restores."""
 
@@ -641,8 +616,6 @@ class _Loop:
                 self._restore(_load_checkpoint(checkpoint, fingerprint))
         resumed = self.epoch
         use_val = len(self.val) > 0
-        if settings.linear_probe and self.epoch == 0:
-            self._probe_head(use_val)
         seen, busy = 0, 0.0
         while self.epoch < settings.max_epochs and not (use_val and self.best["stale"] >= settings.patience):
             start = time.perf_counter()
@@ -680,88 +653,6 @@ class _Loop:
                                      best_score=best_score if use_val else math.nan, n_validation=len(self.val),
                                      resumed_from=resumed, images_per_second=seen / busy if busy else math.nan)
 
-    def _features(self, layer, idx):
-        """What ``layer`` receives from the faces ``idx``, un-augmented, the network in eval mode."""
-        import torch
-
-        captured = []
-        hook = layer.register_forward_hook(lambda module, args, output: captured.append(args[0].detach().float()))
-        self.model.eval()
-        try:
-            with torch.no_grad():
-                step = self.settings.batch_size * 4
-                for first in range(0, len(idx), step):
-                    self._logits(self._to_input(self.images[idx[first:first + step]]))
-        finally:
-            hook.remove()
-        return torch.cat(captured).cpu().numpy()
-
-    def _reestimate_batchnorm(self):
-        """BatchNorm statistics of the training faces, so that the probe sees the features training will."""
-        import torch
-
-        norms = [m for m in self.model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-        if not norms:
-            return
-        momenta = [m.momentum for m in norms]
-        for m in norms:
-            m.reset_running_stats()
-            m.momentum = None  # a cumulative average over the batches
-        self.model.train()
-        try:
-            with torch.no_grad():
-                for first, end in _batches(len(self.train), self.settings.batch_size):
-                    self.model(self._to_input(self.images[self.train[first:end]]))
-        finally:
-            for m, momentum in zip(norms, momenta):
-                m.momentum = momentum
-
-    def _probe_head(self, use_val):
-        import torch
-        from sklearn.linear_model import LogisticRegression
-
-        head = [m for m in self.model.modules() if not list(m.children())][-1]
-        if not isinstance(head, torch.nn.Linear) or head.out_features != self.n_classes:
-            raise ValueError("linear_probe needs a network whose last layer is a torch.nn.Linear with one output "
-                             "per class")
-        self._reestimate_batchnorm()
-        x_train = self._features(head, self.train)
-        y_train = self.y[self.train]
-        weight = class_weight_vector(self.settings.class_weight, y_train, self.n_classes)
-        sample_weight = None if weight is None else weight.numpy()[y_train]
-        candidates = [LogisticRegression(C=c, max_iter=2000).fit(x_train, y_train, sample_weight=sample_weight)
-                      for c in (0.01, 0.1, 1.0)]
-        probe = candidates[1]
-        if use_val:  # the regularisation that scores best on the validation split
-            x_val = self._features(head, self.val)
-            scores = [self._score(self.y[self.val], p.predict(x_val)) for p in candidates]
-            probe = candidates[int(np.argmax(scores))]
-        w = np.zeros((self.n_classes, x_train.shape[1]), np.float32)
-        b = np.full(self.n_classes, -10.0, np.float32)  # a class absent from the training part is never predicted
-        coef, intercept = probe.coef_, probe.intercept_
-        if len(probe.classes_) == 2:  # scikit-learn keeps one row for two classes: logits -z/2 and z/2
-            coef, intercept = np.vstack([-coef / 2, coef / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
-        w[probe.classes_], b[probe.classes_] = coef, intercept
-        with torch.no_grad():
-            head.weight.copy_(torch.as_tensor(w))
-            head.bias.copy_(torch.as_tensor(b))
-        if use_val:
-            val_loss, score = self._evaluate()
-            key = -val_loss if self.settings.monitor == "loss" else score
-            self.best.update(epoch=0, score=key, loss=val_loss, stale=0, state=_cpu_state(self.model))
-            if self.progress:
-                from tqdm.auto import tqdm
-
-                tqdm.write(f"linear probe (C={probe.C}): val loss {val_loss:.4f}, val {self.settings.monitor} "
-                           f"{score:.4f}")
-
-    def _score(self, y_true, pred):
-        from sklearn.metrics import accuracy_score, f1_score
-
-        if self.settings.monitor == "accuracy":
-            return float(accuracy_score(y_true, pred))
-        return float(f1_score(y_true, pred, average="macro", labels=np.arange(self.n_classes), zero_division=0))
-
     def _train_epoch(self):
         import torch
         from tqdm.auto import tqdm
@@ -774,7 +665,10 @@ class _Loop:
         bar = tqdm(total=len(order), desc=f"epoch {self.epoch + 1}/{settings.max_epochs}", unit="img",
                    leave=False, disable=not self.progress)
         with bar:
-            for first, end in _batches(len(order), settings.batch_size):
+            bounds = list(range(0, len(order), settings.batch_size)) + [len(order)]
+            if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+                del bounds[-2]  # a batch of one face has no BatchNorm statistics: it joins the batch before
+            for first, end in zip(bounds[:-1], bounds[1:]):
                 idx = order[first:end]
                 x = self.images[idx]
                 if settings.augment is not None:
@@ -791,6 +685,7 @@ class _Loop:
 
     def _evaluate(self):
         import torch
+        from sklearn.metrics import accuracy_score, f1_score
 
         self.model.eval()
         logits = []
@@ -801,7 +696,11 @@ class _Loop:
         logits = torch.cat(logits)
         y_val = self.y[self.val]
         loss = float(self.loss_fn(logits, torch.as_tensor(y_val, device=logits.device)))
-        return loss, self._score(y_val, logits.argmax(1).cpu().numpy())
+        pred = logits.argmax(1).cpu().numpy()
+        if self.settings.monitor == "accuracy":
+            return loss, float(accuracy_score(y_val, pred))
+        return loss, float(f1_score(y_val, pred, average="macro", labels=np.arange(self.n_classes),
+                                    zero_division=0))
 
     def _report(self):
         from tqdm.auto import tqdm

@@ -1,6 +1,5 @@
 """FineTunedCNN: a pretrained CNN fine-tuned end to end on faces, as a scikit-learn classifier."""
 
-from dataclasses import replace
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, InvalidParameterError
@@ -114,12 +113,6 @@ class FineTunedCNN(FaceCNNClassifier):
     lr_decay : float, default=0.8
         Learning-rate factor from one stage to the one before it; the head
         learns at ``lr``.
-    linear_probe : bool, default=False
-        Fit the head as a logistic regression on the frozen network's
-        features first, then fine-tune from there, keeping the probed
-        network if no epoch beats it on the validation split (LP-FT [3]_;
-        see :class:`~facefeat.deep._training.TrainingSettings`). Only with
-        ``head="linear"``.
     max_epochs, patience, batch_size, lr, weight_decay, warmup_epochs, label_smoothing
         The schedule and loss, as :class:`~facefeat.deep._training.TrainingSettings`
         takes them.
@@ -164,9 +157,6 @@ class FineTunedCNN(FaceCNNClassifier):
            are features in deep neural networks?", NeurIPS 2014. arXiv:1411.1792
     .. [2] J. Howard and S. Ruder, "Universal language model fine-tuning for
            text classification", ACL 2018. :DOI:`10.18653/v1/P18-1031`
-    .. [3] A. Kumar, A. Raghunathan, R. Jones, T. Ma and P. Liang,
-           "Fine-tuning can distort pretrained features and underperform
-           out-of-distribution", ICLR 2022. arXiv:2202.10054
 
     Examples
     --------
@@ -187,13 +177,12 @@ class FineTunedCNN(FaceCNNClassifier):
         **NETWORK_CONSTRAINTS,
         "input_size": [Interval(Integral, 32, None, closed="left")],
         "lr_decay": [Interval(Real, 0, 1, closed="right")],
-        "linear_probe": ["boolean"],
         **TRAINING_CONSTRAINTS,
     }
 
     def __init__(self, backbone="mobilenet_v2", weights="imagenet", layer="penultimate", pool_grid=1, head="linear",
-                 hidden_units=256, dropout=0.2, input_size=96, lr_decay=0.8, linear_probe=False, max_epochs=30,
-                 patience=8, batch_size=64, lr=1e-3, weight_decay=1e-4, warmup_epochs=1.0, label_smoothing=0.1,
+                 hidden_units=256, dropout=0.2, input_size=96, lr_decay=0.8, max_epochs=30, patience=8,
+                 batch_size=64, lr=1e-3, weight_decay=1e-4, warmup_epochs=1.0, label_smoothing=0.1,
                  class_weight=None, validation_fraction=0.1, monitor="f1_macro", augment=True, flip_tta=True,
                  bf16="auto", checkpoint=None, random_state=None, device="cpu", n_threads=None, progress=False):
         self.backbone = backbone
@@ -205,7 +194,6 @@ class FineTunedCNN(FaceCNNClassifier):
         self.dropout = dropout
         self.input_size = input_size
         self.lr_decay = lr_decay
-        self.linear_probe = linear_probe
         self.max_epochs = max_epochs
         self.patience = patience
         self.batch_size = batch_size
@@ -233,12 +221,6 @@ class FineTunedCNN(FaceCNNClassifier):
             raise InvalidParameterError(f"The 'layer' parameter of FineTunedCNN must be 'penultimate' or a stage of "
                                         f"{self.backbone} ({', '.join(names)}); got {self.layer!r}.")
         input_size_for(self.backbone, self.input_size)
-        if self.linear_probe and self.head != "linear":
-            raise InvalidParameterError(f"The 'linear_probe' parameter of FineTunedCNN needs head='linear'; got "
-                                        f"head={self.head!r}.")
-
-    def _settings(self):
-        return replace(super()._settings(), linear_probe=self.linear_probe)
 
     def _input_size(self):
         return self.input_size
@@ -268,4 +250,4 @@ class FineTunedCNN(FaceCNNClassifier):
             self.__class__ = CachedFineTunedCNN
             self.__dict__.update(state)
             return
-        super().__setstate__({"linear_probe": False, **state})  # a model saved before the parameter existed
+        super().__setstate__(state)

@@ -93,10 +93,8 @@ def test_same_random_state_same_weights_and_pickle(data):
     np.testing.assert_array_equal(twin.predict_proba(faces), a.predict_proba(faces))
 
 
-@pytest.mark.parametrize("linear_probe", [False, True])
-def test_killed_fit_resumes_to_the_same_weights(data, tmp_path, linear_probe):
+def test_killed_fit_resumes_to_the_same_weights(data, tmp_path):
     faces, labels, _ = data
-    TINY = dict(globals()["TINY"], linear_probe=linear_probe)
     straight = FineTunedCNN(**TINY, weights=None, max_epochs=3, random_state=1).fit(faces, labels)
     checkpoint = tmp_path / "fit.ckpt"
     from unittest import mock
@@ -139,17 +137,3 @@ def test_model_file_of_the_two_phase_classifier_still_loads(data):
     loaded.__setstate__(state)
     assert type(loaded) is CachedFineTunedCNN
     np.testing.assert_array_equal(loaded.predict_proba(faces), old.predict_proba(faces))
-
-
-def test_linear_probe_starts_from_a_fitted_head(data, init_weights):
-    faces, labels, _ = data
-    probed = FineTunedCNN(**TINY, weights=init_weights, max_epochs=1, lr=1e-12, weight_decay=0, augment=False,
-                          linear_probe=True, random_state=0).fit(faces, labels)
-    plain = FineTunedCNN(**TINY, weights=init_weights, max_epochs=1, lr=1e-12, weight_decay=0, augment=False,
-                         random_state=0).fit(faces, labels)
-    # the frozen network's features separate the 9 training faces: the probed head fits them, a random one not
-    assert (probed.predict(faces) == labels).mean() == 1.0
-    assert (plain.predict(faces) == labels).mean() < 0.7
-    assert probed.history_["train_loss"][0] < 0.5 * plain.history_["train_loss"][0]
-    with pytest.raises(ValueError, match="'linear_probe' parameter of FineTunedCNN needs head='linear'"):
-        FineTunedCNN(**TINY, head="mlp", linear_probe=True).fit(faces, labels)
