@@ -4,8 +4,8 @@ import inspect
 import os
 import time
 import warnings
-from collections import namedtuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import joblib
@@ -224,7 +224,22 @@ def _save_fitted(pipe, k, rest, images, train, name, folder):
     return path
 
 
-BenchmarkFolds = namedtuple("BenchmarkFolds", "images dataset audit groups protocol folds dedupe_note")
+class BenchmarkFolds(NamedTuple):
+    """What :func:`benchmark_folds` returns: the items a benchmark scores and its folds.
+
+    Examples
+    --------
+    >>> BenchmarkFolds._fields
+    ('images', 'dataset', 'audit', 'groups', 'protocol', 'folds', 'dedupe_note')
+    """
+
+    images: list
+    dataset: object
+    audit: object
+    groups: object
+    protocol: dict
+    folds: list
+    dedupe_note: object
 
 
 def benchmark_folds(dataset, *, cv="auto", n_folds=10, seed=0, dedupe="group", progress=False):
