@@ -65,6 +65,40 @@ def set_everywhere(pipe, name, value):
     })
 
 
+def groups_fit_params(est, groups):
+    """Keyword arguments of ``est.fit`` that hand it subject ids, if it takes them.
+
+    A step that holds out validation data (a CNN's early stopping) takes
+    ``groups`` so that no subject is on both sides. In a Pipeline the ids go
+    to the last step; a step that does not take them gets nothing.
+
+    Parameters
+    ----------
+    est : estimator or sklearn.pipeline.Pipeline
+    groups : array-like of shape (n_samples,) or None
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> from facefeat.pipelines import make_pipeline
+    >>> list(groups_fit_params(make_pipeline("compact-cnn"), [0, 0, 1]))
+    ['clf__groups']
+    >>> groups_fit_params(make_pipeline("lbp-linear"), [0, 0, 1])
+    {}
+    """
+    import inspect
+
+    from sklearn.pipeline import Pipeline
+
+    name, last = est.steps[-1] if isinstance(est, Pipeline) else (None, est)
+    if groups is None or "groups" not in inspect.signature(last.fit).parameters:
+        return {}
+    return {"groups" if name is None else f"{name}__groups": groups}
+
+
 def set_checkpoints(pipe, prefix):
     """Give every step that takes a ``checkpoint`` file its own, named from ``prefix``.
 

@@ -12,8 +12,9 @@ Adding a pipeline is adding a file ``<name>.toml``::
 A step may also fuse several branches, each a component or a list of
 ``steps``: ``union = [...]`` concatenates their features (a scikit-learn
 ``FeatureUnion``, feature-level fusion) and ``vote = [...]`` averages the
-class probabilities of several classifiers (a soft ``VotingClassifier``,
-score-level fusion)::
+class probabilities of several classifiers (a soft
+:class:`~facefeat.classifiers.fusion.Vote`, score-level fusion; subject ids
+given to its fit reach the members that use them)::
 
     [[steps]]
     name = "features"
@@ -174,8 +175,9 @@ def _check_step(recipe, step, kinds):
 
 def _build(step):
     """The estimator of one recipe step (a component, a feature union, a soft vote, a sub-pipeline)."""
-    from sklearn.ensemble import VotingClassifier
     from sklearn.pipeline import FeatureUnion
+
+    from facefeat.classifiers.fusion import Vote
 
     if "use" in step:
         params = {k: _tuples(v) for k, v in step.get("params", {}).items()}
@@ -186,7 +188,7 @@ def _build(step):
     if "union" in step:
         # named output columns (<branch>__<feature>) tell BlockScaler where each block is
         return FeatureUnion(branches).set_output(transform="pandas")
-    return VotingClassifier(branches, voting="soft")
+    return Vote(branches)
 
 
 def _tuples(value):

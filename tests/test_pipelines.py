@@ -13,10 +13,10 @@ BUILT_IN = (
     "mobilenetv2-linear", "efficientnet-lite0-linear", "dlib-resnet-linear", "mobilenetv2-mlp",
     "mobilenetv2-finetune", "efficientnet-lite0-finetune", "resnet18-linear", "efficientnet-b0-mlp",
     "inceptionv3-finetune", "resnet18-finetune", "compact-cnn", "mobilenetv2-finetune-cached",
-    "fusion-handcrafted-finetuned-vote",
+    "fusion-handcrafted-finetuned-vote", "fusion-cnn-vote",
 )
 HEADS = {"linear": "LogisticRegression", "rf": "RandomForestClassifier", "hmm": "HMMClassifier",
-         "naive": "NaiveHMMClassifier", "vote": "VotingClassifier", "mlp": "CachedFineTunedCNN", "finetune": "FineTunedCNN",
+         "naive": "NaiveHMMClassifier", "vote": "Vote", "mlp": "CachedFineTunedCNN", "finetune": "FineTunedCNN",
          "cached": "CachedFineTunedCNN", "cnn": "CompactCNN"}
 
 

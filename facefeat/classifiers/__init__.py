@@ -2,7 +2,8 @@
 
 =====================================  ==================================================
 :mod:`facefeat.classifiers.hmm`        :class:`HMMClassifier`, :class:`NaiveHMMClassifier`
-:mod:`facefeat.classifiers.fusion`     :class:`BlockScaler`: feature blocks weighed alike
+:mod:`facefeat.classifiers.fusion`     :class:`BlockScaler`: feature blocks weighed alike;
+                                       :class:`Vote`: averaged probabilities
 =====================================  ==================================================
 """
 
@@ -10,5 +11,5 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "hmm": ["HMMClassifier", "NaiveHMMClassifier", "HMMFitWarning"],
-    "fusion": ["BlockScaler"],
+    "fusion": ["BlockScaler", "Vote"],
 })

@@ -1,11 +1,17 @@
-"""Feature-level fusion: standardise concatenated feature blocks so each weighs the same."""
+"""Fusion: feature blocks standardised so each weighs the same, and a vote whose members see subject ids."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
+from sklearn.ensemble import VotingClassifier
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["BlockScaler", "feature_blocks"]
+from facefeat._steps import groups_fit_params
+
+__all__ = ["BlockScaler", "Vote", "feature_blocks"]
 
 
 def feature_blocks(names):
@@ -126,3 +132,89 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "scale_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return (X - self.mean_) / self.scale_
+
+
+class Vote(VotingClassifier):
+    """Average the class probabilities of several classifiers; subject ids reach the members that use them.
+
+    A :class:`~sklearn.ensemble.VotingClassifier` (soft by default) whose
+    :meth:`fit` also takes ``groups`` and passes them to every member whose
+    fit takes them (see :func:`facefeat._steps.groups_fit_params`).
+    scikit-learn's vote passes only ``sample_weight`` unless metadata routing
+    is switched on for the whole process, so a fine-tuned CNN inside it would
+    hold out a validation split with faces of its training subjects (on CK+,
+    frames of the same sequence) and stop on a flattering score.
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+    voting : {"soft", "hard"}, default="soft"
+    weights, n_jobs, flatten_transform, verbose
+        As in :class:`~sklearn.ensemble.VotingClassifier`.
+
+    Attributes
+    ----------
+    estimators_ : list of fitted estimators
+    named_estimators_ : Bunch
+    le_ : LabelEncoder
+    classes_ : ndarray of shape (n_classes,)
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.naive_bayes import GaussianNB
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 1])
+    >>> vote = Vote([("lr", LogisticRegression()), ("nb", GaussianNB())]).fit(X, y, groups=[0, 1, 2, 3])
+    >>> vote.predict([[0.2], [2.9]]).tolist()
+    [0, 1]
+    """
+
+    def __init__(self, estimators, *, voting="soft", weights=None, n_jobs=None, flatten_transform=True,
+                 verbose=False):
+        super().__init__(estimators, voting=voting, weights=weights, n_jobs=n_jobs,
+                         flatten_transform=flatten_transform, verbose=verbose)
+
+    def fit(self, X, y, groups=None, **fit_params):
+        """Fit every member, each with ``groups`` when its fit takes them.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, ...)
+            Whatever the members take (images for members that are pipelines).
+        y : array_like of shape (n_samples,)
+        groups : array_like of shape (n_samples,), optional
+            Subject ids.
+        **fit_params
+            ``sample_weight``, as in :class:`~sklearn.ensemble.VotingClassifier`
+            (then without ``groups``).
+
+        Returns
+        -------
+        self
+        """
+        if groups is None:
+            return super().fit(X, y, **fit_params)
+        if fit_params:
+            raise ValueError(f"Vote.fit takes groups or {', '.join(fit_params)}, not both")
+        from joblib import Parallel, delayed
+
+        self._validate_params()
+        names, members = self._validate_estimators()
+        if self.weights is not None and len(self.weights) != len(self.estimators):
+            raise ValueError(f"Number of `estimators` and weights must be equal; got {len(self.weights)} weights, "
+                             f"{len(self.estimators)} estimators")
+        check_classification_targets(y)
+        self.le_ = LabelEncoder().fit(y)
+        self.classes_ = self.le_.classes_
+        y_enc = self.le_.transform(y)
+        groups = np.asarray(groups)
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(clone(est), X, y_enc, groups) for est in members if est != "drop")
+        fitted = iter(self.estimators_)
+        self.named_estimators_ = Bunch(**{name: est if est == "drop" else next(fitted)
+                                          for name, est in self.estimators})
+        return self
+
+
+def _fit_member(est, X, y, groups):
+    return est.fit(X, y, **groups_fit_params(est, groups))

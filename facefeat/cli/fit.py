@@ -42,7 +42,7 @@ def cmd_fit(args):
     import joblib
     from sklearn.preprocessing import StandardScaler
 
-    from facefeat._steps import detach_from_machine, set_checkpoints
+    from facefeat._steps import detach_from_machine, groups_fit_params, set_checkpoints
 
     from facefeat.images.io import display_path
     from facefeat.modelfile import save_model
@@ -74,7 +74,8 @@ def cmd_fit(args):
         # a killed fit of a CNN, run again on the same data, resumes from its last finished epoch
         run = joblib.hash((pipe, [str(p) for p in dataset.paths or []], np.asarray(dataset.labels).tolist()))
         checkpoints = set_checkpoints(pipe, default_cache_dir() / "fit" / run)
-    pipe.fit(images, dataset.labels)
+    # subject ids keep a CNN's validation faces apart from its training subjects, as in the benchmark
+    pipe.fit(images, dataset.labels, **groups_fit_params(pipe, dataset.groups))
     for path in checkpoints:
         path.unlink(missing_ok=True)
     detach_from_machine(pipe)  # the saved model names no file of this machine's cache

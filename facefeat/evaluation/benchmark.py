@@ -1,6 +1,5 @@
 """Compare named pipelines on one data set, subject-independently."""
 
-import inspect
 import os
 import time
 import warnings
@@ -12,7 +11,7 @@ import joblib
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from facefeat._steps import detach_from_machine, set_checkpoints, set_everywhere, stateless_prefix
+from facefeat._steps import detach_from_machine, groups_fit_params, set_checkpoints, set_everywhere, stateless_prefix
 from facefeat.evaluation.folds import make_folds
 from facefeat.evaluation.metrics import classification_metrics, summarise_folds
 from facefeat.evaluation.report import results_markdown, write_outputs  # noqa: F401 (results_markdown: public here)
@@ -119,10 +118,6 @@ def _take(X, idx):
     return X[idx]
 
 
-def _accepts_groups(pipe):
-    return "groups" in inspect.signature(pipe.steps[-1][1].fit).parameters
-
-
 def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None, keep_model=False):
     """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache, model).
 
@@ -197,8 +192,7 @@ def _extract(prefix, X, memo_file=None):
 
 def _fit_predict_now(model, X, y, train, test, groups):
     # a head that holds out validation data (FineTunedCNN's early stopping) keeps subjects apart with groups
-    fit_params = {} if groups is None or not _accepts_groups(model) else {
-        f"{model.steps[-1][0]}__groups": groups[train]}
+    fit_params = groups_fit_params(model, None if groups is None else groups[train])
     t0 = time.perf_counter()
     model.fit(_take(X, train), y[train], **fit_params)
     t1 = time.perf_counter()

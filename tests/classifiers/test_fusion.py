@@ -1,11 +1,16 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import VotingClassifier
-from sklearn.pipeline import FeatureUnion
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from facefeat._steps import stateless_prefix
-from facefeat.classifiers.fusion import BlockScaler, feature_blocks
+from facefeat.classifiers.fusion import BlockScaler, Vote, feature_blocks
 from facefeat.pipelines import make_pipeline
 
 
@@ -54,7 +59,7 @@ def test_deep_fusion_is_stateless_so_the_benchmark_extracts_once():
 def test_score_fusion_averages_the_branch_probabilities(expressions):
     pipe = make_pipeline("fusion-lbp-hog-geometry-vote")
     vote = pipe.named_steps["clf"]
-    assert isinstance(vote, VotingClassifier) and vote.voting == "soft"
+    assert isinstance(vote, Vote) and vote.voting == "soft"
     faces = pipe[:1].fit_transform(expressions.images)
     pipe[1:].fit(faces, expressions.labels)
     branches = [est.predict_proba(faces) for est in vote.estimators_]
@@ -72,3 +77,64 @@ def test_bad_fusion_steps_are_refused(tmp_path, step, match):
     path.write_text(f'description = "x"\n[[steps]]\n{step}\n')
     with pytest.raises(ValueError, match=match):
         make_pipeline(str(path))
+
+
+@parametrize_with_checks([Vote([("lr", LogisticRegression()), ("nb", GaussianNB())])])
+def test_vote_passes_sklearn_checks(estimator, check):
+    check(estimator)
+
+
+class _RecordsGroups(ClassifierMixin, BaseEstimator):
+    """Predicts the training class frequencies and remembers the groups its fit saw."""
+
+    def fit(self, X, y, groups=None):
+        self.groups_ = None if groups is None else np.asarray(groups)
+        self.classes_ = np.unique(y)
+        self.prior_ = np.bincount(y, minlength=len(self.classes_)) / len(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def test_vote_hands_groups_to_the_members_that_take_them():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 3)), np.repeat(["a", "b", "c"], 4)
+    X[:, 0] += np.repeat([0.0, 3.0, 6.0], 4)
+    subjects = np.arange(12) // 2
+    members = [("plain", _RecordsGroups()), ("piped", Pipeline([("s", StandardScaler()), ("r", _RecordsGroups())])),
+               ("lr", LogisticRegression())]
+    vote = Vote(members).fit(X, y, groups=subjects)
+    np.testing.assert_array_equal(vote.named_estimators_["plain"].groups_, subjects)
+    np.testing.assert_array_equal(vote.named_estimators_["piped"][-1].groups_, subjects)
+    # the same probabilities as scikit-learn's vote, which cannot pass the groups on
+    reference = VotingClassifier(members, voting="soft").fit(X, y)
+    assert reference.named_estimators_["plain"].groups_ is None
+    np.testing.assert_allclose(vote.predict_proba(X), reference.predict_proba(X))
+    # two members predict the class frequencies (1/3 each), the third is a plain logistic regression
+    lr = LogisticRegression().fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(vote.predict_proba(X), (2 / 3 + lr) / 3)
+    assert vote.classes_.tolist() == ["a", "b", "c"]
+
+
+def test_vote_refuses_groups_with_sample_weight():
+    X, y = np.arange(8.0).reshape(-1, 1), np.repeat([0, 1], 4)
+    with pytest.raises(ValueError, match="not both"):
+        Vote([("lr", LogisticRegression())]).fit(X, y, groups=np.arange(8), sample_weight=np.ones(8))
+
+
+def test_a_cnn_inside_a_vote_holds_out_whole_subjects():
+    from facefeat.deep.compact import CompactCNN
+
+    rng = np.random.default_rng(0)
+    faces = rng.integers(0, 256, (40, 32, 32), dtype=np.uint8)
+    y, subjects = np.tile([0, 1], 20), np.repeat(np.arange(10), 4)
+    cnn = CompactCNN(size=32, width=8, hidden_units=16, max_epochs=1, validation_fraction=0.2, random_state=0,
+                     progress=False)
+    alone = cnn.fit(faces, y, groups=subjects)
+    voted = Vote([("cnn", cnn)]).fit(faces, y, groups=subjects).named_estimators_["cnn"]
+    assert voted.n_validation_ == alone.n_validation_ == 8  # two whole subjects of four faces
+    np.testing.assert_allclose(voted.predict_proba(faces), alone.predict_proba(faces), atol=1e-6)
