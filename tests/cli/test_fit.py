@@ -66,3 +66,27 @@ def test_a_killed_cnn_fit_resumes_from_its_last_epoch(tmp_path, monkeypatch):
     assert epochs_run == [1, 2] and not checkpoint.exists()
     clf = load_model(tmp_path / "cnn.model").pipeline.named_steps["clf"]
     assert len(clf.history_["train_loss"]) == 3 and clf.checkpoint is None
+
+
+def test_fit_holds_out_whole_subjects_for_early_stopping(tmp_path, monkeypatch):
+    # as in the benchmark: the CNN's validation faces come from subjects it does not train on
+    pytest.importorskip("torch")
+    from facefeat.deep import _training
+
+    folder = write_face_folder(tmp_path / "faces", n_subjects=3)
+    recipe = tiny_cnn_recipe(tmp_path)
+    recipe.write_text(recipe.read_text().replace("validation_fraction = 0,", "validation_fraction = 0.25,"))
+    seen = []
+    split = _training.validation_split
+
+    def spy(y, groups=None, fraction=0.1, random_state=None):
+        seen.append(groups)
+        return split(y, groups, fraction, random_state)
+
+    monkeypatch.setattr(_training, "validation_split", spy)
+    assert main(["fit", str(folder), "--pipeline", str(recipe), "--out", str(tmp_path / "cnn.model"),
+                 "--subjects", SUBJECTS, "--quiet", "--no-cache"]) == 0
+    [groups] = seen
+    assert sorted(set(groups)) == ["synth01", "synth02", "synth03"] and len(groups) == 21
+    clf = load_model(tmp_path / "cnn.model").pipeline.named_steps["clf"]
+    assert clf.n_validation_ == 7  # one whole subject, where an ungrouped split would take ceil(0.25 * 21) = 6
