@@ -116,3 +116,16 @@ def test_a_fusion_recipe_without_pandas_says_what_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("pipeline 'fusion-lbp-geometry-linear' needs pandas")
     assert "pip install pandas" in out.stdout
+
+
+@pytest.mark.parametrize("vote, member, recipe", [
+    ("fusion-cnn-vote", "compact", "compact-cnn"),
+    ("fusion-cnn-vote", "mobilenetv2", "mobilenetv2-finetune"),
+    ("fusion-handcrafted-finetuned-vote", "cnn", "mobilenetv2-finetune"),
+])
+def test_a_vote_member_is_trained_as_its_own_recipe(vote, member, recipe):
+    # recipes cannot include one another, so a vote repeats its CNN's parameters; they must not drift apart
+    est = make_pipeline(vote).named_steps["clf"].named_estimators[member]
+    est = est.steps[-1][1] if isinstance(est, Pipeline) else est
+    alone = make_pipeline(recipe).named_steps["clf"]
+    assert type(est) is type(alone) and est.get_params() == alone.get_params()
