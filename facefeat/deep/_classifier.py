@@ -28,6 +28,7 @@ TRAINING_CONSTRAINTS = {
     "monitor": [StrOptions({"f1_macro", "accuracy", "loss"})],
     "augment": ["boolean"],
     "flip_tta": ["boolean"],
+    "crop_tta": [Interval(Real, 0, 1, closed="left")],
     "bf16": [StrOptions({"auto"}), "boolean"],
     "checkpoint": [None, str, os.PathLike],
     "random_state": ["random_state"],
@@ -57,12 +58,44 @@ def amx():
         return False
 
 
+def five_crops(x, side):
+    """The centre and four corner crops of a batch of images, each resized back to the batch's size.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (n, c, h, w)
+    side : float
+        The crops' side as a fraction of the images' (0 < side <= 1).
+
+    Returns
+    -------
+    list of 5 torch.Tensor of shape (n, c, h, w)
+        Centre, top left, top right, bottom left, bottom right (bilinear).
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    >>> [tuple(c.shape) for c in five_crops(x, 0.5)][:2]
+    [(1, 1, 4, 4), (1, 1, 4, 4)]
+    >>> five_crops(x, 0.5)[1][0, 0, 0].tolist()  # the top-left 2 x 2 block, upsampled
+    [0.0, 0.25, 0.75, 1.0]
+    """
+    import torch.nn.functional as F
+
+    _, _, h, w = x.shape
+    kh, kw = max(1, round(side * h)), max(1, round(side * w))
+    corners = [((h - kh) // 2, (w - kw) // 2), (0, 0), (0, w - kw), (h - kh, 0), (h - kh, w - kw)]
+    return [F.interpolate(x[:, :, r:r + kh, c:c + kw], size=(h, w), mode="bilinear", align_corners=False)
+            for r, c in corners]
+
+
 class PredictMixin:
-    """``predict_proba`` (with mirror test-time augmentation) and ``predict`` of the CNN classifiers.
+    """``predict_proba`` (with mirror and crop test-time augmentation) and ``predict`` of the CNN classifiers.
 
     A subclass defines ``_batches(X)``, which yields the network's input
     tensors, and ``_proba(x)``, the class probabilities of one; and has
-    ``classes_``, ``model_``, ``flip_tta`` and ``n_threads``.
+    ``classes_``, ``model_``, ``flip_tta``, ``crop_tta`` and ``n_threads``.
     """
 
     def predict_proba(self, X):
@@ -83,11 +116,14 @@ class PredictMixin:
         out = []
         with torch.inference_mode(), torch_threads(self.n_threads):
             for x in self._batches(X):
-                p = self._proba(x)
-                if self.flip_tta:
-                    p = (p + self._proba(x.flip(3))) / 2
+                views = [x, *five_crops(x, self.crop_tta)] if self.crop_tta else [x]
+                p = sum(self._mirrored_proba(v) for v in views) / len(views)
                 out.append(p.double().cpu().numpy())
         return np.concatenate(out) if out else np.empty((0, len(self.classes_)))
+
+    def _mirrored_proba(self, x):
+        p = self._proba(x)
+        return (p + self._proba(x.flip(3))) / 2 if self.flip_tta else p
 
     def predict(self, X):
         """The most probable class of each face of ``X``, which is what :meth:`predict_proba` takes.

@@ -113,6 +113,8 @@ class CachedFineTunedCNN(PredictMixin, ClassifierMixin, BaseEstimator):
         recomputed in every epoch (same result, slower).
     flip_tta : bool, default=False
         In prediction, average the probabilities of each face and its mirror image.
+    crop_tta : float, default=0.0
+        As in :class:`~facefeat.deep.compact.CompactCNN`.
     random_state : int, RandomState or None, default=None
         Seeds the split, the views, the head's initialisation, dropout and
         the batch order. With an int, ``fit`` is reproducible on the same
@@ -187,14 +189,14 @@ class CachedFineTunedCNN(PredictMixin, ClassifierMixin, BaseEstimator):
         "max_cache_mb": [Interval(Real, 0, None, closed="left")],
         **{name: TRAINING_CONSTRAINTS[name] for name in (
             "batch_size", "lr", "weight_decay", "augment", "class_weight", "validation_fraction", "patience",
-            "flip_tta", "random_state", "device", "n_threads", "progress")},
+            "flip_tta", "crop_tta", "random_state", "device", "n_threads", "progress")},
     }
 
     def __init__(self, backbone="mobilenet_v2", weights="imagenet", layer="penultimate", pool_grid=1, head="linear",
                  hidden_units=256, dropout=0.2, input_size=None, unfreeze=2, epochs=30, finetune_epochs=10,
                  batch_size=32, lr=1e-3, finetune_lr=1e-4, weight_decay=1e-4, augment=True, n_views=4,
                  max_shift=0.05, max_rotation=10.0, class_weight=None, validation_fraction=0.15, early_stopping=True,
-                 patience=5, max_cache_mb=1024, flip_tta=False, random_state=None, device="cpu", n_threads=None,
+                 patience=5, max_cache_mb=1024, flip_tta=False, crop_tta=0.0, random_state=None, device="cpu", n_threads=None,
                  progress=False):
         self.backbone = backbone
         self.weights = weights
@@ -221,6 +223,7 @@ class CachedFineTunedCNN(PredictMixin, ClassifierMixin, BaseEstimator):
         self.patience = patience
         self.max_cache_mb = max_cache_mb
         self.flip_tta = flip_tta
+        self.crop_tta = crop_tta
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads

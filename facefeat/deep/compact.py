@@ -112,6 +112,13 @@ class CompactCNN(FaceCNNClassifier):
     augment : bool, default=True
     flip_tta : bool, default=True
         In prediction, average the probabilities of each face and its mirror image.
+    crop_tta : float, default=0.0
+        In prediction, also average over five crops of each face (the centre
+        and the four corners, each resized back to the input), whose side is
+        this fraction of the face's; 0 turns them off. Six times the
+        forward passes. On FER2013 PublicTest, 0.9 raised the fine-tuned
+        MobileNetV2's accuracy from 0.654 to 0.667 and left this network's
+        at 0.663-0.665.
     bf16 : "auto" or bool, default="auto"
         Train under bfloat16 autocast (weights stay float32); ``"auto"``: on
         CPUs with AMX, where it is about 2.2x faster (442 against 203
@@ -195,7 +202,7 @@ class CompactCNN(FaceCNNClassifier):
 
     def __init__(self, size=48, width=32, hidden_units=256, dropout=0.3, max_epochs=60, patience=10, batch_size=64,
                  lr=2e-3, weight_decay=1e-2, warmup_epochs=2.0, label_smoothing=0.1, class_weight=None,
-                 validation_fraction=0.1, monitor="f1_macro", augment=True, flip_tta=True, bf16="auto",
+                 validation_fraction=0.1, monitor="f1_macro", augment=True, flip_tta=True, crop_tta=0.0, bf16="auto",
                  checkpoint=None, random_state=None, device="cpu", n_threads=None, progress=False):
         self.size = size
         self.width = width
@@ -213,6 +220,7 @@ class CompactCNN(FaceCNNClassifier):
         self.monitor = monitor
         self.augment = augment
         self.flip_tta = flip_tta
+        self.crop_tta = crop_tta
         self.bf16 = bf16
         self.checkpoint = checkpoint
         self.random_state = random_state

@@ -116,7 +116,7 @@ class FineTunedCNN(FaceCNNClassifier):
     max_epochs, patience, batch_size, lr, weight_decay, warmup_epochs, label_smoothing
         The schedule and loss, as :class:`~facefeat.deep._training.TrainingSettings`
         takes them.
-    class_weight, validation_fraction, monitor, augment, flip_tta, checkpoint
+    class_weight, validation_fraction, monitor, augment, flip_tta, crop_tta, checkpoint
         As in :class:`~facefeat.deep.compact.CompactCNN`.
     random_state, device, n_threads, progress
         As in :class:`~facefeat.deep.compact.CompactCNN`.
@@ -184,7 +184,8 @@ class FineTunedCNN(FaceCNNClassifier):
                  hidden_units=256, dropout=0.2, input_size=96, lr_decay=0.8, max_epochs=30, patience=8,
                  batch_size=64, lr=1e-3, weight_decay=1e-4, warmup_epochs=1.0, label_smoothing=0.1,
                  class_weight=None, validation_fraction=0.1, monitor="f1_macro", augment=True, flip_tta=True,
-                 bf16="auto", checkpoint=None, random_state=None, device="cpu", n_threads=None, progress=False):
+                 crop_tta=0.0, bf16="auto", checkpoint=None, random_state=None, device="cpu", n_threads=None,
+                 progress=False):
         self.backbone = backbone
         self.weights = weights
         self.layer = layer
@@ -206,6 +207,7 @@ class FineTunedCNN(FaceCNNClassifier):
         self.monitor = monitor
         self.augment = augment
         self.flip_tta = flip_tta
+        self.crop_tta = crop_tta
         self.bf16 = bf16
         self.checkpoint = checkpoint
         self.random_state = random_state

@@ -155,6 +155,8 @@ def _atomic_dump(obj, path):
 
 # parameters that change how a run looks, not what it computes
 _NOT_IN_KEY = ("progress", "verbose", "n_jobs", "memory", "n_threads")
+# parameters added after folds were cached: left out at their "off" value, so those folds still count
+_KEY_SINCE = {"crop_tta": 0.0}
 
 
 def _params_key(est):
@@ -166,7 +168,8 @@ def _params_key(est):
 
     params = est.get_params(deep=True)
     return joblib.hash((type(est).__name__, sorted(
-        (k, plain(v)) for k, v in params.items() if k.rsplit("__", 1)[-1] not in _NOT_IN_KEY)))
+        (k, plain(v)) for k, v in params.items()
+        if (name := k.rsplit("__", 1)[-1]) not in _NOT_IN_KEY and not (name in _KEY_SINCE and v == _KEY_SINCE[name]))))
 
 
 def _extract(prefix, X, memo_file=None):

@@ -18,6 +18,7 @@ from facefeat.deep._training import (  # noqa: E402
     train_classifier,
     validation_split,
 )
+from facefeat.deep._classifier import five_crops  # noqa: E402
 from facefeat.deep.compact import CompactCNN, compact_net  # noqa: E402
 
 # A narrow network at 32 px on one thread: an epoch over 126 faces takes well under a second
@@ -202,6 +203,24 @@ def test_compact_cnn_fits_predicts_and_pickles(data):
     plain = clf.set_params(flip_tta=False).predict_proba(images[:3])
     mirrored = clf.predict_proba(images[:3, :, ::-1])
     np.testing.assert_allclose((plain + mirrored) / 2, proba[:3], atol=1e-6)
+    # crop TTA at half the side: the mean over the whole 32 px face and its four 16 px quarters and centre,
+    # each mirrored too
+    x = next(clf.set_params(flip_tta=True)._batches(images[:3]))
+    views = [x] + [torch.nn.functional.interpolate(x[:, :, r:r + 16, c:c + 16], size=32, mode="bilinear")
+                   for r, c in [(8, 8), (0, 0), (0, 16), (16, 0), (16, 16)]]
+    with torch.inference_mode():
+        expected = sum(clf._mirrored_proba(v) for v in views).double().numpy() / 6
+    np.testing.assert_allclose(clf.set_params(crop_tta=0.5).predict_proba(images[:3]), expected, atol=1e-6)
+    assert np.abs(expected - proba[:3]).max() > 1e-3
+
+
+def test_five_crops_are_the_centre_and_corners_resized_back():
+    import cv2
+
+    img = np.random.default_rng(0).random((10, 10), dtype=np.float32)
+    crops = five_crops(torch.from_numpy(img)[None, None], 0.6)
+    for crop, (r, c) in zip(crops, [(2, 2), (0, 0), (0, 4), (4, 0), (4, 4)]):
+        np.testing.assert_allclose(crop[0, 0].numpy(), cv2.resize(img[r:r + 6, c:c + 6], (10, 10)), atol=1e-5)
 
 
 def test_compact_cnn_reproducible_and_resumable(data, tmp_path):

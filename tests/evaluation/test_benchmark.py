@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from conftest import epochs_counted, killed_after_first_epoch, tiny_cnn_recipe
 
-from facefeat.evaluation.benchmark import benchmark_folds, results_markdown, run_benchmark
+from facefeat.deep.compact import CompactCNN
+from facefeat.evaluation.benchmark import _params_key, benchmark_folds, results_markdown, run_benchmark
 from facefeat.images.synthetic import make_expressions
 
 
@@ -123,6 +124,15 @@ def test_results_say_which_folds_came_from_the_cache(small, tmp_path):
             "the reading, and its images/s was timed by the run that computed them; delete that folder or use "
             "--no-cache to recompute") in md
     assert "s (some folds read from the cache, marked †)." in md.splitlines()[-1]
+
+
+def test_a_parameter_added_later_keeps_older_cache_keys_at_its_off_value(monkeypatch):
+    clf = CompactCNN(random_state=0)
+    key = _params_key(clf)
+    before_crop_tta = {k: v for k, v in clf.get_params().items() if k != "crop_tta"}
+    monkeypatch.setattr(clf, "get_params", lambda deep=True: before_crop_tta)
+    assert _params_key(clf) == key
+    assert _params_key(CompactCNN(random_state=0, crop_tta=0.9)) != key
 
 
 def test_a_benchmark_killed_inside_a_cnn_fold_resumes_from_its_last_epoch(small, tmp_path):
