@@ -27,6 +27,8 @@ TRAINING_CONSTRAINTS = {
     "validation_fraction": [Interval(Real, 0, 1, closed="left")],
     "monitor": [StrOptions({"f1_macro", "accuracy", "loss"})],
     "augment": ["boolean"],
+    "mixup_alpha": [Interval(Real, 0, None, closed="left")],
+    "cutmix_alpha": [Interval(Real, 0, None, closed="left")],
     "flip_tta": ["boolean"],
     "crop_tta": [Interval(Real, 0, 1, closed="left")],
     "bf16": [StrOptions({"auto"}), "boolean"],
@@ -178,7 +180,8 @@ class FaceCNNClassifier(PredictMixin, ClassifierMixin, BaseEstimator):
             warmup_epochs=self.warmup_epochs, label_smoothing=self.label_smoothing, class_weight=class_weight,
             validation_fraction=self.validation_fraction, patience=self.patience, monitor=self.monitor,
             augment=Augmentation() if self.augment else None, channels_last=True,
-            bf16=self._auto_bf16() if self.bf16 == "auto" else bool(self.bf16))
+            bf16=self._auto_bf16() if self.bf16 == "auto" else bool(self.bf16), mixup_alpha=self.mixup_alpha,
+            cutmix_alpha=self.cutmix_alpha)
 
     def fit(self, X, y, groups=None):
         """Train the network on faces.

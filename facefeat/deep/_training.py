@@ -22,6 +22,11 @@ References
        :DOI:`10.1109/CVPR.2016.308` (label smoothing)
 .. [5] Z. Zhong, L. Zheng, G. Kang, S. Li and Y. Yang, "Random erasing data
        augmentation", AAAI 2020. arXiv:1708.04896
+.. [6] H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond
+       empirical risk minimization", ICLR 2018. arXiv:1710.09412
+.. [7] S. Yun, D. Han, S. J. Oh, S. Chun, J. Choe and Y. Yoo, "CutMix:
+       Regularization strategy to train strong classifiers with localizable
+       features", ICCV 2019. :DOI:`10.1109/ICCV.2019.00612`
 """
 
 import hashlib
@@ -35,8 +40,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import check_random_state
 
-__all__ = ["Augmentation", "TrainingSettings", "TrainingResult", "augment_batch", "face_tensor", "train_classifier",
-           "validation_split"]
+__all__ = ["Augmentation", "TrainingSettings", "TrainingResult", "augment_batch", "face_tensor", "mix_batch",
+           "train_classifier", "validation_split"]
 
 _MAX_SEED = np.iinfo(np.int32).max
 _CHECKPOINT_VERSION = 1
@@ -122,6 +127,11 @@ class TrainingSettings:
     bf16 : bool, default=False
         Compute under bfloat16 autocast (weights stay float32): several times
         faster on CPUs with AMX, slower on most others.
+    mixup_alpha, cutmix_alpha : float, default=0.0
+        Mix every training batch with a shuffled copy of itself, by mixup
+        [6]_ or CutMix [7]_ with ``Beta(alpha, alpha)`` mixing weights (see
+        :func:`mix_batch`); 0 turns one off, and with both on each batch
+        takes one of them at random.
 
     Examples
     --------
@@ -143,6 +153,8 @@ class TrainingSettings:
     augment: Augmentation = field(default_factory=Augmentation)
     channels_last: bool = True
     bf16: bool = False
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
 
 
 @dataclass
@@ -301,6 +313,62 @@ def augment_batch(x, generator, augmentation=Augmentation()):
     box = ((rows >= top.view(n, 1, 1)) & (rows < (top + eh).view(n, 1, 1))
            & (cols >= left.view(n, 1, 1)) & (cols < (left + ew).view(n, 1, 1)) & on)
     return torch.where(box.unsqueeze(1), fill, out)
+
+
+def mix_batch(x, generator, mixup_alpha=0.0, cutmix_alpha=0.0):
+    """Mix a batch of images with a shuffled copy of itself (mixup or CutMix).
+
+    Parameters
+    ----------
+    x : Tensor of shape (n, c, h, w), uint8 or float in [0, 1]
+    generator : torch.Generator
+        The only source of randomness.
+    mixup_alpha, cutmix_alpha : float, default=0.0
+        ``Beta(alpha, alpha)`` of the mixing weight of mixup [6]_ (the whole
+        images blended) and CutMix [7]_ (a box pasted from the partner); 0
+        turns one off. With both on, each call picks one, even odds.
+
+    Returns
+    -------
+    mixed : Tensor of shape (n, c, h, w), float32
+        Values in [0, 1].
+    partner : Tensor of shape (n,), int64
+        Index of the image mixed into each.
+    lam : float
+        Share of each image's own label in its target: the loss is
+        ``lam * loss(y) + (1 - lam) * loss(y[partner])``. For CutMix, the
+        share of the image not covered by the box.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.stack([torch.zeros(1, 8, 8), torch.ones(1, 8, 8)])
+    >>> mixed, partner, lam = mix_batch(x, torch.Generator().manual_seed(0), cutmix_alpha=1.0)
+    >>> bool(torch.isclose(mixed[0].mean(), torch.tensor(1 - lam))), sorted(partner.tolist())
+    (True, [0, 1])
+    """
+    import torch
+    from scipy.special import betaincinv
+
+    n, _, h, w = x.shape
+    x = x.float().div_(255) if x.dtype == torch.uint8 else x.float()
+    alphas = [("mixup", mixup_alpha)] * (mixup_alpha > 0) + [("cutmix", cutmix_alpha)] * (cutmix_alpha > 0)
+    if not alphas:
+        raise ValueError("mix_batch needs mixup_alpha > 0 or cutmix_alpha > 0")
+    u = torch.rand(4, generator=generator).tolist()
+    kind, alpha = alphas[int(u[0] * len(alphas))]
+    lam = float(betaincinv(alpha, alpha, u[1]))  # Beta(alpha, alpha) by its inverse CDF, from the generator
+    partner = torch.randperm(n, generator=generator)
+    if kind == "mixup":
+        return x.mul(lam).add_(x[partner], alpha=1 - lam), partner, lam
+    # a box of area (1 - lam) at a random centre, clipped by the border; lam then counts what stayed
+    ch, cw = round(h * math.sqrt(1 - lam)), round(w * math.sqrt(1 - lam))
+    cy, cx = int(u[2] * h), int(u[3] * w)
+    top, bottom = max(cy - ch // 2, 0), min(cy + ch - ch // 2, h)
+    left, right = max(cx - cw // 2, 0), min(cx + cw - cw // 2, w)
+    mixed = x.clone()
+    mixed[:, :, top:bottom, left:right] = x[partner][:, :, top:bottom, left:right]
+    return mixed, partner, 1 - (bottom - top) * (right - left) / (h * w)
 
 
 def validation_split(y, groups=None, fraction=0.1, random_state=None):
@@ -673,7 +741,13 @@ class _Loop:
                 x = self.images[idx]
                 if settings.augment is not None:
                     x = augment_batch(x, self.generator, settings.augment)
-                loss = self.loss_fn(self._logits(self._to_input(x)), y[idx].to(self.device))
+                target = y[idx].to(self.device)
+                if settings.mixup_alpha or settings.cutmix_alpha:
+                    x, partner, lam = mix_batch(x, self.generator, settings.mixup_alpha, settings.cutmix_alpha)
+                    logits = self._logits(self._to_input(x))
+                    loss = lam * self.loss_fn(logits, target) + (1 - lam) * self.loss_fn(logits, target[partner])
+                else:
+                    loss = self.loss_fn(self._logits(self._to_input(x)), target)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()

@@ -110,6 +110,9 @@ class CompactCNN(FaceCNNClassifier):
     monitor : {"f1_macro", "accuracy", "loss"}, default="f1_macro"
         The validation score that picks the best epoch.
     augment : bool, default=True
+    mixup_alpha, cutmix_alpha : float, default=0.0
+        Mix each training batch by mixup or CutMix, as
+        :class:`~facefeat.deep._training.TrainingSettings` takes them (0: off).
     flip_tta : bool, default=True
         In prediction, average the probabilities of each face and its mirror image.
     crop_tta : float, default=0.0
@@ -202,8 +205,9 @@ class CompactCNN(FaceCNNClassifier):
 
     def __init__(self, size=48, width=32, hidden_units=256, dropout=0.3, max_epochs=60, patience=10, batch_size=64,
                  lr=2e-3, weight_decay=1e-2, warmup_epochs=2.0, label_smoothing=0.1, class_weight=None,
-                 validation_fraction=0.1, monitor="f1_macro", augment=True, flip_tta=True, crop_tta=0.0, bf16="auto",
-                 checkpoint=None, random_state=None, device="cpu", n_threads=None, progress=False):
+                 validation_fraction=0.1, monitor="f1_macro", augment=True, mixup_alpha=0.0, cutmix_alpha=0.0,
+                 flip_tta=True, crop_tta=0.0, bf16="auto", checkpoint=None, random_state=None, device="cpu",
+                 n_threads=None, progress=False):
         self.size = size
         self.width = width
         self.hidden_units = hidden_units
@@ -219,6 +223,8 @@ class CompactCNN(FaceCNNClassifier):
         self.validation_fraction = validation_fraction
         self.monitor = monitor
         self.augment = augment
+        self.mixup_alpha = mixup_alpha
+        self.cutmix_alpha = cutmix_alpha
         self.flip_tta = flip_tta
         self.crop_tta = crop_tta
         self.bf16 = bf16

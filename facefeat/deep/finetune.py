@@ -116,7 +116,7 @@ class FineTunedCNN(FaceCNNClassifier):
     max_epochs, patience, batch_size, lr, weight_decay, warmup_epochs, label_smoothing
         The schedule and loss, as :class:`~facefeat.deep._training.TrainingSettings`
         takes them.
-    class_weight, validation_fraction, monitor, augment, flip_tta, crop_tta, checkpoint
+    class_weight, validation_fraction, monitor, augment, mixup_alpha, cutmix_alpha, flip_tta, crop_tta, checkpoint
         As in :class:`~facefeat.deep.compact.CompactCNN`.
     random_state, device, n_threads, progress
         As in :class:`~facefeat.deep.compact.CompactCNN`.
@@ -183,9 +183,9 @@ class FineTunedCNN(FaceCNNClassifier):
     def __init__(self, backbone="mobilenet_v2", weights="imagenet", layer="penultimate", pool_grid=1, head="linear",
                  hidden_units=256, dropout=0.2, input_size=96, lr_decay=0.8, max_epochs=30, patience=8,
                  batch_size=64, lr=1e-3, weight_decay=1e-4, warmup_epochs=1.0, label_smoothing=0.1,
-                 class_weight=None, validation_fraction=0.1, monitor="f1_macro", augment=True, flip_tta=True,
-                 crop_tta=0.0, bf16="auto", checkpoint=None, random_state=None, device="cpu", n_threads=None,
-                 progress=False):
+                 class_weight=None, validation_fraction=0.1, monitor="f1_macro", augment=True,
+                 mixup_alpha=0.0, cutmix_alpha=0.0, flip_tta=True, crop_tta=0.0, bf16="auto", checkpoint=None,
+                 random_state=None, device="cpu", n_threads=None, progress=False):
         self.backbone = backbone
         self.weights = weights
         self.layer = layer
@@ -206,6 +206,8 @@ class FineTunedCNN(FaceCNNClassifier):
         self.validation_fraction = validation_fraction
         self.monitor = monitor
         self.augment = augment
+        self.mixup_alpha = mixup_alpha
+        self.cutmix_alpha = cutmix_alpha
         self.flip_tta = flip_tta
         self.crop_tta = crop_tta
         self.bf16 = bf16

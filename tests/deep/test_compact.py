@@ -15,6 +15,7 @@ from facefeat.deep._training import (  # noqa: E402
     TrainingSettings,
     augment_batch,
     face_tensor,
+    mix_batch,
     train_classifier,
     validation_split,
 )
@@ -109,6 +110,31 @@ def test_augmentation_off_is_identity_and_mirror_flips(faces):
     assert bool((same | mirrored).all()) and 5 < int(mirrored.sum()) < 35
 
 
+def test_mixup_blends_each_face_with_its_partner_by_lam(faces):
+    x = faces[:16]
+    mixed, partner, lam = mix_batch(x, torch.Generator().manual_seed(0), mixup_alpha=0.4)
+    assert sorted(partner.tolist()) == list(range(16)) and 0 < lam < 1
+    ref = x.float() / 255
+    torch.testing.assert_close(mixed, lam * ref + (1 - lam) * ref[partner], atol=1e-6, rtol=0)
+    again = mix_batch(x, torch.Generator().manual_seed(0), mixup_alpha=0.4)
+    assert torch.equal(again[0], mixed) and again[2] == lam
+
+
+def test_cutmix_pastes_one_box_whose_area_is_the_partners_share():
+    x = torch.rand(16, 1, 32, 32, generator=torch.Generator().manual_seed(0))  # no two pixels alike
+    for seed in range(20):
+        mixed, partner, lam = mix_batch(x, torch.Generator().manual_seed(seed), cutmix_alpha=1.0)
+        from_partner = (mixed == x[partner]) & (mixed != x)  # pixels that changed, all to the partner's
+        box = (mixed != x).any(0).any(0)  # (h, w): where any face changed
+        rows, cols = box.any(1).nonzero().flatten(), box.any(0).nonzero().flatten()
+        if len(rows):  # one rectangle, of area (1 - lam) of the face
+            assert box[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].all()
+            assert int(box.sum()) == round((1 - lam) * 32 * 32)
+        assert torch.equal(from_partner, mixed != x)
+    with pytest.raises(ValueError, match="mixup_alpha > 0 or cutmix_alpha > 0"):
+        mix_batch(x, torch.Generator())
+
+
 def test_same_random_state_same_weights(data, faces, one_thread):
     y = np.unique(data[1], return_inverse=True)[1]
     settings = _settings(max_epochs=3)
@@ -118,6 +144,12 @@ def test_same_random_state_same_weights(data, faces, one_thread):
     assert ra.history["train_loss"] == rb.history["train_loss"]
     c, _ = train_classifier(_net(), faces, y, 7, groups=data[2], random_state=6, settings=settings)
     assert not torch.equal(a.state_dict()["0.weight"], c.state_dict()["0.weight"])
+    # with batches mixed too, and mixing changes what is learnt
+    mixing = _settings(max_epochs=3, mixup_alpha=0.4, cutmix_alpha=1.0)
+    d, rd = train_classifier(_net(), faces, y, 7, groups=data[2], random_state=5, settings=mixing)
+    e, re_ = train_classifier(_net(), faces, y, 7, groups=data[2], random_state=5, settings=mixing)
+    _assert_same_weights(_weights(d), _weights(e))
+    assert rd.history["train_loss"] == re_.history["train_loss"] != ra.history["train_loss"]
 
 
 class _Killed(KeyboardInterrupt):
@@ -245,7 +277,8 @@ def test_compact_cnn_class_weight_dict_and_rgb(data):
     assert clf.predict_proba(rgb).shape == (28, len(set(labels[:28])))
 
 
-@pytest.mark.parametrize("param, value", [("size", 8), ("monitor", "auc"), ("bf16", "yes"), ("max_epochs", 0)])
+@pytest.mark.parametrize("param, value", [("size", 8), ("monitor", "auc"), ("bf16", "yes"), ("max_epochs", 0),
+                                          ("mixup_alpha", -1.0), ("crop_tta", 1.0)])
 def test_compact_cnn_refuses_bad_parameters(data, param, value):
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
         CompactCNN(**{**TINY, param: value}).fit(data[0][:14], data[1][:14])
