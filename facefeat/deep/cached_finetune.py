@@ -196,8 +196,8 @@ class CachedFineTunedCNN(PredictMixin, ClassifierMixin, BaseEstimator):
                  hidden_units=256, dropout=0.2, input_size=None, unfreeze=2, epochs=30, finetune_epochs=10,
                  batch_size=32, lr=1e-3, finetune_lr=1e-4, weight_decay=1e-4, augment=True, n_views=4,
                  max_shift=0.05, max_rotation=10.0, class_weight=None, validation_fraction=0.15, early_stopping=True,
-                 patience=5, max_cache_mb=1024, flip_tta=False, crop_tta=0.0, random_state=None, device="cpu", n_threads=None,
-                 progress=False):
+                 patience=5, max_cache_mb=1024, flip_tta=False, crop_tta=0.0, random_state=None, device="cpu",
+                 n_threads=None, progress=False):
         self.backbone = backbone
         self.weights = weights
         self.layer = layer
