@@ -742,12 +742,13 @@ class _Loop:
                 if settings.augment is not None:
                     x = augment_batch(x, self.generator, settings.augment)
                 target = y[idx].to(self.device)
-                if settings.mixup_alpha or settings.cutmix_alpha:
+                mixing = settings.mixup_alpha or settings.cutmix_alpha
+                if mixing:
                     x, partner, lam = mix_batch(x, self.generator, settings.mixup_alpha, settings.cutmix_alpha)
-                    logits = self._logits(self._to_input(x))
-                    loss = lam * self.loss_fn(logits, target) + (1 - lam) * self.loss_fn(logits, target[partner])
-                else:
-                    loss = self.loss_fn(self._logits(self._to_input(x)), target)
+                logits = self._logits(self._to_input(x))
+                loss = self.loss_fn(logits, target)
+                if mixing:
+                    loss = lam * loss + (1 - lam) * self.loss_fn(logits, target[partner])
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 self.optimizer.step()

@@ -166,10 +166,12 @@ def _params_key(est):
             return type(v).__name__
         return tuple(plain(x) for x in v) if isinstance(v, (list, tuple)) else v
 
+    def in_key(k, v):
+        name = k.rsplit("__", 1)[-1]
+        return name not in _NOT_IN_KEY and not (name in _KEY_SINCE and v == _KEY_SINCE[name])
+
     params = est.get_params(deep=True)
-    return joblib.hash((type(est).__name__, sorted(
-        (k, plain(v)) for k, v in params.items()
-        if (name := k.rsplit("__", 1)[-1]) not in _NOT_IN_KEY and not (name in _KEY_SINCE and v == _KEY_SINCE[name]))))
+    return joblib.hash((type(est).__name__, sorted((k, plain(v)) for k, v in params.items() if in_key(k, v))))
 
 
 def _extract(prefix, X, memo_file=None):
