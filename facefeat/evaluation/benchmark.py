@@ -15,6 +15,7 @@ from facefeat._steps import detach_from_machine, groups_fit_params, set_checkpoi
 from facefeat.evaluation.folds import make_folds
 from facefeat.evaluation.metrics import classification_metrics, summarise_folds
 from facefeat.evaluation.report import results_markdown, write_outputs  # noqa: F401 (results_markdown: public here)
+from facefeat.faces.align import FaceAligner
 
 DEFAULT_PIPELINES = ("lbp-linear", "lbp-rf", "hog-linear", "hog-rf")
 
@@ -174,25 +175,53 @@ def _params_key(est):
     return joblib.hash((type(est).__name__, sorted((k, plain(v)) for k, v in params.items() if in_key(k, v))))
 
 
-def _extract(prefix, X, memo_file=None):
+# images per stored part of a long feature extraction: a killed run loses at most one part
+_PART = 4096
+
+
+def _extract(prefix, X, memo_file=None, part=_PART):
     """(output, seconds) of the last step of a stateless prefix applied to the previous step's output ``X``.
 
-    Feature matrices are kept in ``memo_file``; aligned faces are not (the
-    aligner has its own detection cache, and they are big).
+    Feature matrices are kept in ``memo_file``, and while being computed, in
+    parts of ``part`` images beside it, so that a run killed an hour into
+    embedding FER2013 resumes from its last part. Aligned faces are not kept
+    (the aligner has its own detection cache, and they are big).
     """
     if memo_file is not None and memo_file.is_file():
         try:
             return joblib.load(memo_file)
         except Exception:
             pass
-    t0 = time.perf_counter()
+    step = clone(prefix.steps[-1][1])
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="no face detected")
-        out = clone(prefix.steps[-1][1]).fit_transform(X)
-    result = (out, time.perf_counter() - t0)
-    if memo_file is not None and not hasattr(out, "face_found"):
+        if memo_file is None or isinstance(step, FaceAligner) or len(X) <= part:
+            t0 = time.perf_counter()
+            out = step.fit_transform(X)
+            result = (out, time.perf_counter() - t0)
+        else:
+            result = _extract_in_parts(step.fit(X), X, memo_file, part)
+    if memo_file is not None and not hasattr(result[0], "face_found"):
         _atomic_dump(result, memo_file)
+        for path in memo_file.parent.glob(f"{memo_file.stem}-part*.joblib"):
+            path.unlink()
     return result
+
+
+def _extract_in_parts(step, X, memo_file, part):
+    outputs, seconds = [], 0.0
+    for i, start in enumerate(range(0, len(X), part)):
+        path = memo_file.with_name(f"{memo_file.stem}-part{i}.joblib")
+        try:
+            out, s = joblib.load(path)
+        except Exception:  # not computed yet, or cut short while written
+            t0 = time.perf_counter()
+            out = step.transform(_take(X, np.arange(start, min(start + part, len(X)))))
+            s = time.perf_counter() - t0
+            _atomic_dump((out, s), path)
+        outputs.append(out)
+        seconds += s
+    return np.concatenate(outputs), seconds
 
 
 def _fit_predict_now(model, X, y, train, test, groups):

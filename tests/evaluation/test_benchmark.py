@@ -2,10 +2,12 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.pipeline import Pipeline
 from conftest import epochs_counted, killed_after_first_epoch, tiny_cnn_recipe
 
 from facefeat.deep.compact import CompactCNN
-from facefeat.evaluation.benchmark import _params_key, benchmark_folds, results_markdown, run_benchmark
+from facefeat.evaluation.benchmark import _extract, _params_key, benchmark_folds, results_markdown, run_benchmark
+from facefeat.features.lbp import LBPHistogram
 from facefeat.images.synthetic import make_expressions
 
 
@@ -198,3 +200,34 @@ def test_benchmark_folds_are_the_items_a_benchmark_scores(small):
     res = run_benchmark(ds, ["lbp-linear"], progress=False, n_boot=20)
     assert res["protocol"]["n_images_used"] == len(train) + len(test)
     assert np.sum(res["pipelines"]["lbp-linear"]["pooled"]["confusion_matrix"]) == len(test)
+
+
+class _CountedLBP(LBPHistogram):
+    """LBP histograms that record the images of each ``transform`` call and can be killed at one."""
+
+    calls = []
+
+    def __init__(self, killed_at=None):
+        super().__init__()
+        self.killed_at = killed_at
+
+    def transform(self, X):
+        type(self).calls.append(len(X))
+        if len(type(self).calls) == self.killed_at:
+            raise KeyboardInterrupt
+        return super().transform(X)
+
+
+def test_a_long_extraction_is_kept_in_parts_and_resumes_from_its_last_one(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (10, 24, 24), dtype=np.uint8)
+    memo = tmp_path / "features-x.joblib"
+    _CountedLBP.calls = []
+    with pytest.raises(KeyboardInterrupt):
+        _extract(Pipeline([("lbp", _CountedLBP(killed_at=2))]), images, memo, part=4)
+    assert [p.name for p in tmp_path.iterdir()] == ["features-x-part0.joblib"] and _CountedLBP.calls == [4, 4]
+    _CountedLBP.calls = []
+    out, seconds = _extract(Pipeline([("lbp", _CountedLBP())]), images, memo, part=4)
+    # parts 1 and 2 computed, part 0 read back; then one file for the whole matrix
+    assert _CountedLBP.calls == [4, 2] and seconds > 0
+    np.testing.assert_array_equal(out, LBPHistogram().fit_transform(images))
+    assert [p.name for p in tmp_path.iterdir()] == ["features-x.joblib"]
