@@ -214,7 +214,7 @@ def _extract_in_parts(step, X, memo_file, part):
         path = memo_file.with_name(f"{memo_file.stem}-part{i}.joblib")
         try:
             out, s = joblib.load(path)
-        except Exception:  # not computed yet, or cut short while written
+        except Exception:  # not computed yet (or unreadable: computed again)
             t0 = time.perf_counter()
             out = step.transform(_take(X, np.arange(start, min(start + part, len(X)))))
             s = time.perf_counter() - t0
