@@ -193,15 +193,16 @@ def _extract(prefix, X, memo_file=None, part=_PART):
         except Exception:
             pass
     step = clone(prefix.steps[-1][1])
+    keep = memo_file is not None and not isinstance(step, FaceAligner)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="no face detected")
-        if memo_file is None or isinstance(step, FaceAligner) or len(X) <= part:
+        if not keep or len(X) <= part:
             t0 = time.perf_counter()
             out = step.fit_transform(X)
             result = (out, time.perf_counter() - t0)
         else:
             result = _extract_in_parts(step.fit(X), X, memo_file, part)
-    if memo_file is not None and not hasattr(result[0], "face_found"):
+    if keep:
         _atomic_dump(result, memo_file)
         for path in memo_file.parent.glob(f"{memo_file.stem}-part*.joblib"):
             path.unlink()
