@@ -44,6 +44,28 @@ def stateless_prefix(pipe):
     return k
 
 
+def take(X, idx):
+    """Rows ``idx`` of whatever a pipeline step passes on: an array, a sparse matrix, a DataFrame, a list or a FaceBatch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> take([10, 11, 12], np.array([2, 0])), take(np.arange(3) * 2, [1]).tolist()
+    ([12, 10], [2])
+    """
+    if hasattr(X, "iloc"):
+        return X.iloc[idx]
+    if isinstance(X, list):
+        return [X[i] for i in idx]
+    if hasattr(X, "tocsr"):  # not every sparse format takes row indices
+        return X.tocsr()[idx]
+    if not hasattr(X, "__getitem__"):  # an array-like known only by __array__
+        import numpy as np
+
+        X = np.asarray(X)
+    return X[idx]
+
+
 def set_everywhere(pipe, name, value):
     """Set parameter ``name`` of every step, nested ones (unions, votes) included.
 

@@ -14,7 +14,9 @@ A step may also fuse several branches, each a component or a list of
 ``FeatureUnion``, feature-level fusion) and ``vote = [...]`` averages the
 class probabilities of several classifiers (a soft
 :class:`~facefeat.classifiers.fusion.Vote`, score-level fusion; subject ids
-given to its fit reach the members that use them)::
+given to its fit reach the members that use them; ``params = { weights =
+"fitted" }`` beside ``vote`` weighs the members by how well they predict
+held-out faces)::
 
     [[steps]]
     name = "features"
@@ -162,9 +164,10 @@ def _check_step(recipe, step, kinds):
         raise ValueError(f"recipe {recipe!r}: a step must be a table, got {step!r}")
     given = [k for k in kinds if k in step]
     allowed = {"name", "params"} | set(kinds)
-    if "name" not in step or len(given) != 1 or set(step) - allowed or ("params" in step and given != ["use"]):
+    if ("name" not in step or len(given) != 1 or set(step) - allowed
+            or ("params" in step and given[0] not in ("use", "vote"))):
         raise ValueError(f"recipe {recipe!r}: each step needs a 'name' and one of {', '.join(map(repr, kinds))} "
-                         f"(with 'params' only beside 'use'), got {step}")
+                         f"(with 'params' only beside 'use' or 'vote'), got {step}")
     if given[0] != "use":
         branches = step[given[0]]
         if not isinstance(branches, list) or not branches:
@@ -179,8 +182,8 @@ def _build(step):
 
     from facefeat.classifiers.fusion import Vote
 
+    params = {k: _tuples(v) for k, v in step.get("params", {}).items()}
     if "use" in step:
-        params = {k: _tuples(v) for k, v in step.get("params", {}).items()}
         return get_component(step["use"])(**params)
     if "steps" in step:
         return Pipeline([(s["name"], _build(s)) for s in step["steps"]])
@@ -188,7 +191,7 @@ def _build(step):
     if "union" in step:
         # named output columns (<branch>__<feature>) tell BlockScaler where each block is
         return FeatureUnion(branches).set_output(transform="pandas")
-    return Vote(branches)
+    return Vote(branches, **params)
 
 
 def _tuples(value):

@@ -1,17 +1,21 @@
 """Fusion: feature blocks standardised so each weighs the same, and a vote whose members see subject ids."""
 
+import warnings
+from numbers import Real
+
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from facefeat._steps import groups_fit_params
+from facefeat._steps import groups_fit_params, take
 
-__all__ = ["BlockScaler", "Vote", "feature_blocks"]
+__all__ = ["BlockScaler", "Vote", "feature_blocks", "mixture_weights"]
 
 
 def feature_blocks(names):
@@ -134,6 +138,69 @@ class BlockScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return (X - self.mean_) / self.scale_
 
 
+def mixture_weights(probas, y, sample_weight=None, max_iter=1000, tol=1e-9):
+    """Weights of a soft vote that maximise the likelihood of the true classes.
+
+    The vote's probability of class ``c`` is ``sum_m w[m] * probas[m, :, c]``
+    with ``w`` on the simplex. The negative log-likelihood of ``y`` is convex
+    in ``w``, and the EM update for the proportions of a mixture with fixed
+    components [1]_ ``w[m] <- sum_i s_i w[m] p[m, i] / sum_k w[k] p[k, i]``
+    (``p[m, i]``: member ``m``'s probability of face ``i``'s class, ``s``:
+    normalised sample weights) increases it at every step and stays on the
+    simplex.
+
+    Parameters
+    ----------
+    probas : ndarray of shape (n_members, n_samples, n_classes)
+        Each member's class probabilities on held-out faces.
+    y : ndarray of int of shape (n_samples,)
+        Class indices into the last axis of ``probas``.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Default: every class weighs the same in total (``"balanced"``), as
+        macro-averaged scores count them.
+    max_iter : int, default=1000
+    tol : float, default=1e-9
+        Stop when no weight moves by more than this.
+
+    Returns
+    -------
+    ndarray of shape (n_members,)
+        Non-negative, summing to 1.
+
+    References
+    ----------
+    .. [1] A. P. Dempster, N. M. Laird and D. B. Rubin, "Maximum likelihood from
+       incomplete data via the EM algorithm", Journal of the Royal Statistical
+       Society B 39(1):1-38, 1977. :DOI:`10.1111/j.2517-6161.1977.tb01600.x`
+
+    Examples
+    --------
+    A member that is always right against one that guesses:
+
+    >>> right = np.array([[0.9, 0.1], [0.1, 0.9]])
+    >>> guess = np.full((2, 2), 0.5)
+    >>> mixture_weights(np.stack([right, guess]), np.array([0, 1])).round(3).tolist()
+    [1.0, 0.0]
+    """
+    probas = np.asarray(probas, dtype=float)
+    y = np.asarray(y)
+    if probas.ndim != 3 or probas.shape[1] != len(y):
+        raise ValueError(f"probas must have shape (n_members, {len(y)}, n_classes), got {probas.shape}")
+    if sample_weight is None:
+        sample_weight = compute_sample_weight("balanced", y)
+    s = np.asarray(sample_weight, dtype=float) / np.sum(sample_weight)
+    # a member sure of a wrong class must not make the vote's likelihood 0 whatever its weight
+    p = np.maximum(probas[:, np.arange(len(y)), y], 1e-12)
+    w = np.full(len(p), 1.0 / len(p))
+    for _ in range(max_iter):
+        new = w * ((p / (w @ p)) @ s)
+        done = np.abs(new - w).max() <= tol
+        w = new
+        if done:
+            break
+    return w / w.sum()
+
+
 class Vote(VotingClassifier):
     """Average the class probabilities of several classifiers; subject ids reach the members that use them.
 
@@ -145,11 +212,26 @@ class Vote(VotingClassifier):
     hold out a validation split with faces of its training subjects (on CK+,
     frames of the same sequence) and stop on a flattering score.
 
+    With ``weights="fitted"`` the vote learns how much to trust each member:
+    an equal-weight average of a strong CNN and weak handcrafted classifiers
+    can be worse than the CNN alone.
+
     Parameters
     ----------
     estimators : list of (str, estimator)
     voting : {"soft", "hard"}, default="soft"
-    weights, n_jobs, flatten_transform, verbose
+    weights : array-like of shape (n_estimators,), "fitted" or None, default=None
+        None: equal weights. ``"fitted"`` (soft voting only): :meth:`fit`
+        holds out a validation split of the training faces (whole subjects
+        when ``groups`` are given), fits every member on the rest, sets the
+        weights that maximise the class-balanced likelihood of the split's
+        labels (:func:`mixture_weights`), then fits every member again on all
+        the faces. Each member is thus fitted twice.
+    validation_fraction : float in (0, 1), default=0.1
+        Share of the faces (or subjects) held out with ``weights="fitted"``.
+    random_state : int, RandomState or None, default=None
+        Draws the held-out split with ``weights="fitted"``.
+    n_jobs, flatten_transform, verbose
         As in :class:`~sklearn.ensemble.VotingClassifier`.
 
     Attributes
@@ -158,6 +240,12 @@ class Vote(VotingClassifier):
     named_estimators_ : Bunch
     le_ : LabelEncoder
     classes_ : ndarray of shape (n_classes,)
+    weights_ : ndarray of shape (n_members,)
+        With ``weights="fitted"``: the members' weights (not dropped ones),
+        summing to 1; equal, with a warning, when the faces cannot spare a
+        split with every class.
+    n_validation_ : int
+        With ``weights="fitted"``: faces held out to fit the weights.
 
     Examples
     --------
@@ -169,10 +257,29 @@ class Vote(VotingClassifier):
     [0, 1]
     """
 
-    def __init__(self, estimators, *, voting="soft", weights=None, n_jobs=None, flatten_transform=True,
-                 verbose=False):
+    _parameter_constraints = {
+        **VotingClassifier._parameter_constraints,
+        "weights": ["array-like", StrOptions({"fitted"}), None],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimators, *, voting="soft", weights=None, validation_fraction=0.1, random_state=None,
+                 n_jobs=None, flatten_transform=True, verbose=False):
         super().__init__(estimators, voting=voting, weights=weights, n_jobs=n_jobs,
                          flatten_transform=flatten_transform, verbose=verbose)
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+
+    @property
+    def _weights_not_none(self):
+        if isinstance(self.weights, str):
+            return self.weights_
+        return super()._weights_not_none
+
+    def _unused_params(self):
+        """Parameters that change nothing in this configuration (left out of the benchmark's cache keys)."""
+        return () if isinstance(self.weights, str) else ("validation_fraction", "random_state")
 
     def fit(self, X, y, groups=None, **fit_params):
         """Fit every member, each with ``groups`` when its fit takes them.
@@ -186,34 +293,62 @@ class Vote(VotingClassifier):
             Subject ids.
         **fit_params
             ``sample_weight``, as in :class:`~sklearn.ensemble.VotingClassifier`
-            (then without ``groups``).
+            (then without ``groups`` and without fitted weights).
 
         Returns
         -------
         self
         """
-        if groups is None:
+        fitted_weights = isinstance(self.weights, str)
+        if groups is None and not fitted_weights:
             return super().fit(X, y, **fit_params)
         if fit_params:
-            raise ValueError(f"Vote.fit takes groups or {', '.join(fit_params)}, not both")
+            raise ValueError(f"Vote.fit takes groups or fitted weights, or {', '.join(fit_params)}, not both")
         from joblib import Parallel, delayed
 
         self._validate_params()
+        if fitted_weights and self.voting != "soft":
+            raise ValueError("weights='fitted' weighs probabilities: it needs voting='soft'")
         names, members = self._validate_estimators()
-        if self.weights is not None and len(self.weights) != len(self.estimators):
+        members = [est for est in members if est != "drop"]
+        if not fitted_weights and self.weights is not None and len(self.weights) != len(self.estimators):
             raise ValueError(f"Number of `estimators` and weights must be equal; got {len(self.weights)} weights, "
                              f"{len(self.estimators)} estimators")
         check_classification_targets(y)
         self.le_ = LabelEncoder().fit(y)
         self.classes_ = self.le_.classes_
         y_enc = self.le_.transform(y)
-        groups = np.asarray(groups)
+        groups = None if groups is None else np.asarray(groups)
+        if fitted_weights:
+            self.weights_, self.n_validation_ = self._fit_weights(members, X, y_enc, groups)
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(clone(est), X, y_enc, groups) for est in members if est != "drop")
+            delayed(_fit_member)(clone(est), X, y_enc, groups) for est in members)
         fitted = iter(self.estimators_)
         self.named_estimators_ = Bunch(**{name: est if est == "drop" else next(fitted)
                                           for name, est in self.estimators})
         return self
+
+    def _fit_weights(self, members, X, y, groups):
+        from joblib import Parallel, delayed
+
+        from facefeat.deep._training import validation_split
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # its warning speaks of early stopping
+            train, val = validation_split(y, groups, self.validation_fraction, check_random_state(self.random_state))
+        if len(val) == 0:
+            warnings.warn("too few faces per class (or subjects) to hold out a split with every class: the vote's "
+                          "weights are equal", UserWarning, stacklevel=3)
+            return np.full(len(members), 1.0 / len(members)), 0
+        held_out = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member)(clone(est), take(X, train), y[train], None if groups is None else groups[train])
+            for est in members)
+        X_val, n_classes = take(X, val), len(self.classes_)
+        probas = np.zeros((len(members), len(val), n_classes))
+        for m, est in enumerate(held_out):
+            # a member that saw fewer classes gives them probability 0
+            probas[m][:, np.asarray(est.classes_, dtype=int)] = est.predict_proba(X_val)
+        return mixture_weights(probas, y[val]), len(val)
 
 
 def _fit_member(est, X, y, groups):

@@ -11,7 +11,8 @@ import joblib
 from joblib import Parallel, delayed
 from sklearn.base import clone
 
-from facefeat._steps import detach_from_machine, groups_fit_params, set_checkpoints, set_everywhere, stateless_prefix
+from facefeat._steps import (detach_from_machine, groups_fit_params, set_checkpoints, set_everywhere, stateless_prefix,
+                             take)
 from facefeat.evaluation.folds import make_folds
 from facefeat.evaluation.metrics import classification_metrics, summarise_folds
 from facefeat.evaluation.report import results_markdown, write_outputs  # noqa: F401 (results_markdown: public here)
@@ -111,14 +112,6 @@ def missing_weights(pipe):
     return None
 
 
-def _take(X, idx):
-    if hasattr(X, "iloc"):
-        return X.iloc[idx]
-    if isinstance(X, list):
-        return [X[i] for i in idx]
-    return X[idx]
-
-
 def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None, keep_model=False):
     """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache, model).
 
@@ -172,7 +165,12 @@ def _params_key(est):
         return name not in _NOT_IN_KEY and not (name in _KEY_SINCE and v == _KEY_SINCE[name])
 
     params = est.get_params(deep=True)
-    return joblib.hash((type(est).__name__, sorted((k, plain(v)) for k, v in params.items() if in_key(k, v))))
+    # parameters an estimator does not use as configured (a vote's split without fitted weights)
+    unused = {f"{owner}__{name}" if owner else name
+              for owner, obj in [("", est), *params.items()] if hasattr(obj, "_unused_params")
+              for name in obj._unused_params()}
+    return joblib.hash((type(est).__name__, sorted((k, plain(v)) for k, v in params.items()
+                                                   if in_key(k, v) and k not in unused)))
 
 
 # images per stored part of a long feature extraction: a killed run loses at most one part
@@ -217,7 +215,7 @@ def _extract_in_parts(step, X, memo_file, part):
             out, s = joblib.load(path)
         except Exception:  # not computed yet (or unreadable: computed again)
             t0 = time.perf_counter()
-            out = step.transform(_take(X, np.arange(start, min(start + part, len(X)))))
+            out = step.transform(take(X, np.arange(start, min(start + part, len(X)))))
             s = time.perf_counter() - t0
             _atomic_dump((out, s), path)
         outputs.append(out)
@@ -229,9 +227,9 @@ def _fit_predict_now(model, X, y, train, test, groups):
     # a head that holds out validation data (FineTunedCNN's early stopping) keeps subjects apart with groups
     fit_params = groups_fit_params(model, None if groups is None else groups[train])
     t0 = time.perf_counter()
-    model.fit(_take(X, train), y[train], **fit_params)
+    model.fit(take(X, train), y[train], **fit_params)
     t1 = time.perf_counter()
-    pred = model.predict(_take(X, test))
+    pred = model.predict(take(X, test))
     t2 = time.perf_counter()
     return pred, t1 - t0, t2 - t1
 
@@ -244,7 +242,7 @@ def _save_fitted(pipe, k, rest, images, train, name, folder):
 
     steps = list(rest.steps)
     if k:  # the stateless steps learn nothing: fitting them on two images only validates their parameters
-        steps = clone(pipe[:k]).fit(_take(images, train[:2])).steps + steps
+        steps = clone(pipe[:k]).fit(take(images, train[:2])).steps + steps
     model = Pipeline(steps)
     detach_from_machine(model)
     path = Path(folder) / f"{name}.model"

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from facefeat._steps import stateless_prefix
-from facefeat.classifiers.fusion import BlockScaler, Vote, feature_blocks
+from facefeat.classifiers.fusion import BlockScaler, Vote, feature_blocks, mixture_weights
 from facefeat.pipelines import make_pipeline
 
 
@@ -138,3 +138,100 @@ def test_a_cnn_inside_a_vote_holds_out_whole_subjects():
     voted = Vote([("cnn", cnn)]).fit(faces, y, groups=subjects).named_estimators_["cnn"]
     assert voted.n_validation_ == alone.n_validation_ == 8  # two whole subjects of four faces
     np.testing.assert_allclose(voted.predict_proba(faces), alone.predict_proba(faces), atol=1e-6)
+
+
+def test_mixture_weights_find_the_most_likely_point_of_the_simplex():
+    rng = np.random.default_rng(0)
+    probas = rng.dirichlet(np.ones(3), size=(3, 60))  # three members, 60 faces, three classes
+    probas[0, np.arange(60), np.arange(60) % 3] += 1.0  # member 0 leans to the truth
+    probas /= probas.sum(axis=2, keepdims=True)
+    y = np.arange(60) % 3
+
+    def nll(w):
+        return -np.log(np.einsum("m,mi->i", w, probas[:, np.arange(60), y])).mean()  # balanced classes: plain mean
+
+    grid = [np.array([a, b, 1 - a - b]) for a in np.linspace(0, 1, 201) for b in np.linspace(0, 1, 201) if a + b <= 1]
+    best = min(grid, key=nll)
+    w = mixture_weights(probas, y)
+    assert w.sum() == pytest.approx(1) and (w >= 0).all()
+    assert nll(w) <= nll(best) + 1e-9
+    np.testing.assert_allclose(w, best, atol=0.01)
+
+
+def test_mixture_weights_count_every_class_alike():
+    # member 0 is right on the 9 faces of class 0, member 1 on the single face of class 1
+    y = np.array([0] * 9 + [1])
+    first = np.tile([0.9, 0.1], (10, 1))
+    second = np.tile([0.1, 0.9], (10, 1))
+    balanced = mixture_weights(np.stack([first, second]), y)
+    np.testing.assert_allclose(balanced, [0.5, 0.5], atol=1e-6)  # both classes weigh the same: a tie
+    plain = mixture_weights(np.stack([first, second]), y, sample_weight=np.ones(10))
+    assert plain[0] > 0.95
+
+
+class _Guess(ClassifierMixin, BaseEstimator):
+    """Predicts the training class frequencies, whatever the face."""
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.prior_ = np.bincount(y, minlength=len(self.classes_)) / len(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+
+def _two_blobs(n=80, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.normal(size=(n, 2)) + 3.0 * y[:, None]
+    return X, y, np.arange(n) // 4  # 20 subjects of four faces
+
+
+def test_fitted_weights_trust_the_member_that_predicts_held_out_faces():
+    X, y, subjects = _two_blobs()
+    vote = Vote([("lr", LogisticRegression()), ("guess", _Guess())], weights="fitted", random_state=0)
+    vote.fit(X, y, groups=subjects)
+    assert vote.weights_[0] > 0.95 and vote.weights_.sum() == pytest.approx(1)
+    assert vote.n_validation_ == 8  # two whole subjects: 10 % of 20
+    # the members used for prediction are refitted on every face
+    np.testing.assert_allclose(vote.named_estimators_["lr"].coef_, LogisticRegression().fit(X, y).coef_)
+    members = [est.predict_proba(X) for est in vote.estimators_]
+    np.testing.assert_allclose(vote.predict_proba(X), np.average(members, axis=0, weights=vote.weights_))
+    # the same split, hence the same weights, without groups too
+    again = Vote([("lr", LogisticRegression()), ("guess", _Guess())], weights="fitted", random_state=0).fit(X, y)
+    assert again.n_validation_ == 8
+    np.testing.assert_array_equal(again.weights_, clone(again).fit(X, y).weights_)
+
+
+def test_fitted_weights_need_a_split_with_every_class():
+    X, y = np.arange(4.0).reshape(-1, 1), np.array([0, 0, 1, 1])
+    with pytest.warns(UserWarning, match="weights are equal"):
+        vote = Vote([("lr", LogisticRegression()), ("guess", _Guess())], weights="fitted").fit(X, y, groups=[0, 0, 1, 1])
+    np.testing.assert_array_equal(vote.weights_, [0.5, 0.5])
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"weights": "fitted", "voting": "hard"}, "needs voting='soft'"),
+    ({"weights": "fitted", "validation_fraction": 1.0}, "validation_fraction"),
+    ({"weights": "best"}, "weights"),
+])
+def test_bad_vote_weights_are_refused(params, match):
+    X, y, _ = _two_blobs()
+    with pytest.raises(ValueError, match=match):
+        Vote([("lr", LogisticRegression()), ("guess", _Guess())], **params).fit(X, y)
+
+
+def test_a_recipe_vote_takes_params(tmp_path):
+    path = tmp_path / "weighted.toml"
+    path.write_text('description = "x"\n[[steps]]\nname = "clf"\nparams = { weights = "fitted" }\n'
+                    'vote = [{ name = "lbp", steps = [{ name = "lbp", use = "lbp" }, '
+                    '{ name = "clf", use = "logistic_regression" }] }]\n')
+    vote = make_pipeline(str(path)).named_steps["clf"]
+    assert isinstance(vote, Vote) and vote.weights == "fitted"
+
+
+@parametrize_with_checks([Vote([("lr", LogisticRegression()), ("nb", GaussianNB())], weights="fitted",
+                               random_state=0)])
+def test_a_vote_with_fitted_weights_passes_sklearn_checks(estimator, check):
+    check(estimator)

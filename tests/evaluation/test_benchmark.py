@@ -137,6 +137,19 @@ def test_a_parameter_added_later_keeps_older_cache_keys_at_its_off_value(monkeyp
     assert _params_key(CompactCNN(random_state=0, crop_tta=0.9)) != key
 
 
+def test_a_votes_split_is_in_the_cache_key_only_when_the_vote_fits_weights():
+    from sklearn.linear_model import LogisticRegression
+
+    from facefeat.classifiers.fusion import Vote
+
+    def key(**params):
+        return _params_key(Pipeline([("clf", Vote([("lr", LogisticRegression())], **params))]))
+
+    assert key() == key(random_state=3, validation_fraction=0.2)  # unused: keys of older votes stay
+    assert key(weights="fitted") != key()
+    assert key(weights="fitted", random_state=3) != key(weights="fitted", random_state=4)
+
+
 def test_a_benchmark_killed_inside_a_cnn_fold_resumes_from_its_last_epoch(small, tmp_path):
     pytest.importorskip("torch")
     recipe, cache = str(tiny_cnn_recipe(tmp_path)), tmp_path / "cache"
