@@ -113,31 +113,64 @@ def missing_weights(pipe):
 
 
 def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None, keep_model=False):
-    """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache, model).
+    """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache, model, learned).
 
     With ``cache_file``, a finished fold is stored there (atomically) and an
     interrupted benchmark rerun with the same data and settings reuses it.
     ``model`` is the fitted ``rest`` with ``keep_model`` (then kept in the
     cache too; a cached fold without one is computed again), else None.
+    ``learned`` is what :func:`_learned` reports of the fitted model.
     """
     if cache_file is not None and cache_file.is_file():
         try:
-            cached = joblib.load(cache_file)
-            if not keep_model or len(cached) == 4:
-                return (*cached[:3], True, cached[3] if keep_model else None)
+            cached = _fold_record(joblib.load(cache_file))
+            if not keep_model or "model" in cached:
+                return (cached["pred"], cached["fit_s"], cached["predict_s"], True, cached.get("model"),
+                        cached["learned"])
         except Exception:  # a file from another version or a damaged disk: recompute
             pass
     model = clone(rest)
     # a CNN saves its epochs beside the fold's file, so a killed run resumes inside the fold too
     checkpoints = [] if cache_file is None else set_checkpoints(model, cache_file.with_suffix(""))
-    out = _fit_predict_now(model, X, y, train, test, groups)
+    pred, fit_s, predict_s = _fit_predict_now(model, X, y, train, test, groups)
+    record = {"pred": pred, "fit_s": fit_s, "predict_s": predict_s, "learned": _learned(model)}
     if keep_model:
-        out = (*out, model)
+        record["model"] = model
     if cache_file is not None:
-        _atomic_dump(out, cache_file)
+        _atomic_dump(record, cache_file)
     for path in checkpoints:
         path.unlink(missing_ok=True)
-    return (*out[:3], False, model if keep_model else None)
+    return pred, fit_s, predict_s, False, record.get("model"), record["learned"]
+
+
+def _fold_record(cached):
+    """A cached fold as a dict; folds written before fitted models were summarised are tuples."""
+    if isinstance(cached, dict):
+        return cached
+    record = {"pred": cached[0], "fit_s": cached[1], "predict_s": cached[2], "learned": {}}
+    if len(cached) == 4:
+        record["model"] = cached[3]
+    return record
+
+
+def _learned(model):
+    """What a fitted pipeline learned that a reader of the results wants to see: the weights of its votes.
+
+    Returns
+    -------
+    dict
+        ``{"vote_weights": {path: {member: weight}}}`` for every vote with
+        fitted weights (``path``: its parameter path, e.g. ``"clf"``), else ``{}``.
+    """
+    from facefeat.classifiers.fusion import Vote
+
+    votes = {path: est for path, est in model.get_params(deep=True).items()
+             if isinstance(est, Vote) and hasattr(est, "weights_")}
+    if not votes:
+        return {}
+    return {"vote_weights": {
+        path: {name: float(w) for name, w in zip([n for n, e in vote.estimators if e != "drop"], vote.weights_)}
+        for path, vote in votes.items()}}
 
 
 def _atomic_dump(obj, path):
@@ -510,6 +543,8 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         }
         if model_file is not None:
             entry["model_file"] = str(model_file)
+        if any(o[5] for o in outputs):
+            entry["vote_weights"] = [o[5].get("vote_weights", {}) for o in outputs]  # one per fold
         if found is not None:
             missed = [dataset.paths[i] if dataset.paths else f"image[{i}]" for i in np.flatnonzero(~found)]
             entry["faces_not_found"] = {"count": len(missed), "files": missed}

@@ -154,6 +154,10 @@ def results_markdown(results):
         nf = e.get("faces_not_found")
         if nf and nf["count"]:
             notes.append(f"- {name}: no face detected in {nf['count']} images (aligned by the fallback)")
+    for name, e in pipes.items():
+        for path, weights in _mean_vote_weights(e.get("vote_weights", [])).items():
+            notes.append(f"- {name}: fitted weights of its vote `{path}` (mean over folds): "
+                         + ", ".join(f"{member} {w:.2f}" for member, w in weights.items()))
     for sp in results.get("skipped_pipelines", []):
         notes.append(f"- {sp['name']} skipped: {sp['reason']}")
     if d.get("skipped"):
@@ -165,6 +169,19 @@ def results_markdown(results):
         lines += ["", "Notes:", ""] + notes
     lines += ["", f"Wall time {results['wall_seconds']:.0f} s{from_cache}.", ""]
     return "\n".join(lines)
+
+
+def _mean_vote_weights(folds):
+    """``{path: {member: mean weight}}`` over the folds' ``{path: {member: weight}}``.
+
+    Examples
+    --------
+    >>> _mean_vote_weights([{"clf": {"a": 0.2, "b": 0.8}}, {"clf": {"a": 0.4, "b": 0.6}}])
+    {'clf': {'a': 0.3, 'b': 0.7}}
+    """
+    paths = {path: list(members) for fold in folds for path, members in fold.items()}
+    return {path: {m: round(float(np.mean([fold[path][m] for fold in folds if path in fold])), 6) for m in members}
+            for path, members in paths.items()}
 
 
 def cached_folds_note(name, entry, n_folds=None):

@@ -150,6 +150,48 @@ def test_a_votes_split_is_in_the_cache_key_only_when_the_vote_fits_weights():
     assert key(weights="fitted", random_state=3) != key(weights="fitted", random_state=4)
 
 
+def test_a_vote_with_fitted_weights_reports_them_per_fold_and_keeps_them_in_the_cache(small, tmp_path):
+    recipe = tmp_path / "weighted.toml"
+    recipe.write_text('description = "x"\n[[steps]]\nname = "align"\nuse = "face_aligner"\n'
+                      '[[steps]]\nname = "clf"\nparams = { weights = "fitted" }\nvote = [\n'
+                      '{ name = "lbp", steps = [{ name = "lbp", use = "lbp" }, { name = "lr", use = "logistic_regression" }] },\n'
+                      '{ name = "hog", steps = [{ name = "hog", use = "hog" }, { name = "lr", use = "logistic_regression" }] },\n]\n')
+    cache = tmp_path / "cache"
+    first = run_benchmark(small, [str(recipe)], cache_dir=cache, progress=False, n_boot=20)["pipelines"]["weighted"]
+    folds = first["vote_weights"]
+    assert len(folds) == 3 and all(set(f) == {"clf"} and set(f["clf"]) == {"lbp", "hog"} for f in folds)
+    assert all(sum(f["clf"].values()) == pytest.approx(1) for f in folds)
+    # the weights of fold 0, fitted by hand on its training faces
+    from facefeat.evaluation.benchmark import benchmark_folds
+    from facefeat.pipelines import make_pipeline
+
+    bf = benchmark_folds(small)
+    train = bf.folds[0][0]
+    pipe = make_pipeline(str(recipe)).set_params(clf__random_state=0, align__progress=False)
+    pipe.fit([bf.images[i] for i in train], np.asarray(bf.dataset.labels)[train], clf__groups=bf.groups[train])
+    np.testing.assert_allclose([folds[0]["clf"][m] for m in ("lbp", "hog")], pipe.named_steps["clf"].weights_)
+    again = run_benchmark(small, [str(recipe)], cache_dir=cache, progress=False, n_boot=20)
+    entry = again["pipelines"]["weighted"]
+    assert entry["timing"]["folds_from_cache"] == 3 and entry["vote_weights"] == folds
+    lbp, hog = (np.mean([f["clf"][m] for f in folds]) for m in ("lbp", "hog"))
+    assert (f"- weighted: fitted weights of its vote `clf` (mean over folds): lbp {lbp:.2f}, hog {hog:.2f}"
+            in results_markdown(again).splitlines())
+
+
+def test_a_fold_cached_by_an_earlier_version_is_read(small, tmp_path):
+    import joblib
+
+    cache = tmp_path / "cache"
+    res = run_benchmark(small, ["lbp-linear"], cache_dir=cache, progress=False, n_boot=20)
+    for f in (cache / "benchmark").glob("*/fold*.joblib"):  # as written before fitted models were summarised
+        record = joblib.load(f)
+        joblib.dump((record["pred"], record["fit_s"], record["predict_s"]), f)
+    again = run_benchmark(small, ["lbp-linear"], cache_dir=cache, progress=False, n_boot=20)
+    assert again["pipelines"]["lbp-linear"]["timing"]["folds_from_cache"] == 3
+    assert again["pipelines"]["lbp-linear"]["pooled"] == res["pipelines"]["lbp-linear"]["pooled"]
+    assert "vote_weights" not in again["pipelines"]["lbp-linear"]
+
+
 def test_a_benchmark_killed_inside_a_cnn_fold_resumes_from_its_last_epoch(small, tmp_path):
     pytest.importorskip("torch")
     recipe, cache = str(tiny_cnn_recipe(tmp_path)), tmp_path / "cache"
