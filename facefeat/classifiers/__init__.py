@@ -3,7 +3,8 @@
 =====================================  ==================================================
 :mod:`facefeat.classifiers.hmm`        :class:`HMMClassifier`, :class:`NaiveHMMClassifier`
 :mod:`facefeat.classifiers.fusion`     :class:`BlockScaler`: feature blocks weighed alike;
-                                       :class:`Vote`: averaged probabilities
+                                       :class:`Vote`: averaged probabilities, weighed alike
+                                       or by :func:`mixture_weights`
 =====================================  ==================================================
 """
 
@@ -11,5 +12,5 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(__name__, submod_attrs={
     "hmm": ["HMMClassifier", "NaiveHMMClassifier", "HMMFitWarning"],
-    "fusion": ["BlockScaler", "Vote"],
+    "fusion": ["BlockScaler", "Vote", "mixture_weights"],
 })

@@ -303,7 +303,8 @@ class Vote(VotingClassifier):
         if groups is None and not fitted_weights:
             return super().fit(X, y, **fit_params)
         if fit_params:
-            raise ValueError(f"Vote.fit takes groups or fitted weights, or {', '.join(fit_params)}, not both")
+            raise ValueError(f"Vote.fit takes {', '.join(fit_params)} only without groups and without fitted "
+                             "weights, not both")
         from joblib import Parallel, delayed
 
         self._validate_params()
