@@ -320,10 +320,14 @@ class Vote(VotingClassifier):
         self.classes_ = self.le_.classes_
         y_enc = self.le_.transform(y)
         groups = None if groups is None else np.asarray(groups)
+        held_out_files = []
         if fitted_weights:
-            self.weights_, self.n_validation_ = self._fit_weights(members, X, y_enc, groups)
+            self.weights_, self.n_validation_, held_out_files = self._fit_weights(members, X, y_enc, groups)
         self.estimators_ = Parallel(n_jobs=self.n_jobs)(
             delayed(_fit_member)(clone(est), X, y_enc, groups) for est in members)
+        # kept until now so that a fit killed in the second round skips the first
+        for path in held_out_files:
+            path.unlink(missing_ok=True)
         fitted = iter(self.estimators_)
         self.named_estimators_ = Bunch(**{name: est if est == "drop" else next(fitted)
                                           for name, est in self.estimators})
@@ -340,17 +344,34 @@ class Vote(VotingClassifier):
         if len(val) == 0:
             warnings.warn("too few faces per class (or subjects) to hold out a split with every class: the vote's "
                           "weights are equal", UserWarning, stacklevel=3)
-            return np.full(len(members), 1.0 / len(members)), 0
+            return np.full(len(members), 1.0 / len(members)), 0, []
+        held_out = [clone(est) for est in members]
+        files = [path for est in held_out for path in _own_checkpoints(est, "-heldout")]
         held_out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(clone(est), take(X, train), y[train], None if groups is None else groups[train])
-            for est in members)
+            delayed(_fit_member)(est, take(X, train), y[train], None if groups is None else groups[train])
+            for est in held_out)
         X_val, n_classes = take(X, val), len(self.classes_)
         probas = np.zeros((len(members), len(val), n_classes))
         for m, est in enumerate(held_out):
             # a member that saw fewer classes gives them probability 0
             probas[m][:, np.asarray(est.classes_, dtype=int)] = est.predict_proba(X_val)
-        return mixture_weights(probas, y[val]), len(val)
+        return mixture_weights(probas, y[val]), len(val), files
 
 
 def _fit_member(est, X, y, groups):
     return est.fit(X, y, **groups_fit_params(est, groups))
+
+
+def _own_checkpoints(est, suffix):
+    """Rename ``est``'s checkpoint files (a CNN's resumable epochs) with ``suffix``; return the new paths.
+
+    A member fitted on the held-out split's complement and again on every
+    face must not resume one fit from the other's file (the CNN refuses it).
+    """
+    from pathlib import Path
+
+    files = {key: Path(value) for key, value in est.get_params(deep=True).items()
+             if (key == "checkpoint" or key.endswith("__checkpoint")) and value is not None}
+    files = {key: path.with_name(f"{path.stem}{suffix}{path.suffix}") for key, path in files.items()}
+    est.set_params(**{key: str(path) for key, path in files.items()})
+    return list(files.values())

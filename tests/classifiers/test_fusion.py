@@ -235,3 +235,22 @@ def test_a_recipe_vote_takes_params(tmp_path):
                                random_state=0)])
 def test_a_vote_with_fitted_weights_passes_sklearn_checks(estimator, check):
     check(estimator)
+
+
+def test_a_cnn_in_a_vote_with_fitted_weights_keeps_its_two_fits_checkpoints_apart(tmp_path):
+    from facefeat.deep.compact import CompactCNN
+
+    rng = np.random.default_rng(0)
+    faces = rng.integers(0, 256, (40, 32, 32), dtype=np.uint8)
+    y, subjects = np.tile([0, 1], 20), np.repeat(np.arange(10), 4)
+    checkpoint = tmp_path / "cnn.ckpt"
+    cnn = CompactCNN(size=32, width=4, hidden_units=8, max_epochs=2, validation_fraction=0.2, random_state=0,
+                     progress=False, checkpoint=str(checkpoint))
+    vote = Vote([("cnn", cnn), ("guess", _Guess())], weights="fitted", random_state=0)
+    first = vote.fit(faces, y, groups=subjects)
+    # the second fit's file remains (a benchmark deletes it with its fold); the held-out fit's is gone
+    assert [p.name for p in tmp_path.iterdir()] == ["cnn.ckpt"]
+    weights, proba = first.weights_.copy(), first.predict_proba(faces)
+    again = clone(vote).fit(faces, y, groups=subjects)  # resumes the finished second fit from its file
+    np.testing.assert_array_equal(again.weights_, weights)
+    np.testing.assert_allclose(again.predict_proba(faces), proba, atol=1e-6)
