@@ -121,6 +121,19 @@ def groups_fit_params(est, groups):
     return {"groups" if name is None else f"{name}__groups": groups}
 
 
+def checkpoint_params(est):
+    """Every parameter of ``est`` (nested ones included) that names a checkpoint file, with its value.
+
+    Examples
+    --------
+    >>> from facefeat.pipelines import make_pipeline
+    >>> checkpoint_params(make_pipeline("compact-cnn").set_params(clf__checkpoint="f.ckpt"))
+    {'clf__checkpoint': 'f.ckpt'}
+    """
+    return {key: value for key, value in est.get_params(deep=True).items()
+            if key == "checkpoint" or key.endswith("__checkpoint")}
+
+
 def set_checkpoints(pipe, prefix):
     """Give every step that takes a ``checkpoint`` file its own, named from ``prefix``.
 
@@ -150,8 +163,7 @@ def set_checkpoints(pipe, prefix):
     from pathlib import Path
 
     prefix = Path(prefix)
-    files = {key: prefix.with_name(f"{prefix.name}-{key}.ckpt")
-             for key in pipe.get_params(deep=True) if key == "checkpoint" or key.endswith("__checkpoint")}
+    files = {key: prefix.with_name(f"{prefix.name}-{key}.ckpt") for key in checkpoint_params(pipe)}
     pipe.set_params(**{key: str(path) for key, path in files.items()})
     return list(files.values())
 

@@ -4,6 +4,7 @@ import warnings
 from numbers import Real
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.preprocessing import LabelEncoder
@@ -13,7 +14,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from facefeat._steps import groups_fit_params, take
+from facefeat._steps import checkpoint_params, groups_fit_params, take
 
 __all__ = ["BlockScaler", "Vote", "feature_blocks", "mixture_weights"]
 
@@ -305,8 +306,6 @@ class Vote(VotingClassifier):
         if fit_params:
             raise ValueError(f"Vote.fit takes {', '.join(fit_params)} only without groups and without fitted "
                              "weights, not both")
-        from joblib import Parallel, delayed
-
         self._validate_params()
         if fitted_weights and self.voting != "soft":
             raise ValueError("weights='fitted' weighs probabilities: it needs voting='soft'")
@@ -334,8 +333,6 @@ class Vote(VotingClassifier):
         return self
 
     def _fit_weights(self, members, X, y, groups):
-        from joblib import Parallel, delayed
-
         from facefeat.deep._training import validation_split
 
         with warnings.catch_warnings():
@@ -370,8 +367,7 @@ def _own_checkpoints(est, suffix):
     """
     from pathlib import Path
 
-    files = {key: Path(value) for key, value in est.get_params(deep=True).items()
-             if (key == "checkpoint" or key.endswith("__checkpoint")) and value is not None}
+    files = {key: Path(value) for key, value in checkpoint_params(est).items() if value is not None}
     files = {key: path.with_name(f"{path.stem}{suffix}{path.suffix}") for key, path in files.items()}
     est.set_params(**{key: str(path) for key, path in files.items()})
     return list(files.values())

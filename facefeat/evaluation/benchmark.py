@@ -113,20 +113,21 @@ def missing_weights(pipe):
 
 
 def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None, keep_model=False):
-    """Fit on ``train``, predict ``test``: (predictions, fit seconds, predict seconds, from cache, model, learned).
+    """Fit on ``train``, predict ``test``: the fold's record.
 
-    With ``cache_file``, a finished fold is stored there (atomically) and an
-    interrupted benchmark rerun with the same data and settings reuses it.
-    ``model`` is the fitted ``rest`` with ``keep_model`` (then kept in the
-    cache too; a cached fold without one is computed again), else None.
-    ``learned`` is what :func:`_learned` reports of the fitted model.
+    The record is a dict: ``pred`` (predictions), ``fit_s`` and
+    ``predict_s`` (seconds), ``learned`` (what :func:`_learned` reports of
+    the fitted model), ``from_cache``, and ``model``, the fitted ``rest``,
+    with ``keep_model``. With ``cache_file``, a finished fold is stored there
+    (atomically) and an interrupted benchmark rerun with the same data and
+    settings reuses it; a cached fold without a model is computed again when
+    one is to be kept.
     """
     if cache_file is not None and cache_file.is_file():
         try:
             cached = _fold_record(joblib.load(cache_file))
             if not keep_model or "model" in cached:
-                return (cached["pred"], cached["fit_s"], cached["predict_s"], True, cached.get("model"),
-                        cached["learned"])
+                return {**cached, "from_cache": True}
         except Exception:  # a file from another version or a damaged disk: recompute
             pass
     model = clone(rest)
@@ -140,7 +141,7 @@ def _fit_predict(rest, X, y, train, test, groups=None, cache_file=None, keep_mod
         _atomic_dump(record, cache_file)
     for path in checkpoints:
         path.unlink(missing_ok=True)
-    return pred, fit_s, predict_s, False, record.get("model"), record["learned"]
+    return {**record, "from_cache": False}
 
 
 def _fold_record(cached):
@@ -511,13 +512,13 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
             bar.update(1)
         model_file = None
         if save_models is not None:
-            model_file = _save_fitted(pipe, k, outputs[0][4], images, folds[0][0], name, save_models)
+            model_file = _save_fitted(pipe, k, outputs[0]["model"], images, folds[0][0], name, save_models)
         pooled_true = np.concatenate([y[te] for _, te in folds])
-        pooled_pred = np.concatenate([o[0] for o in outputs])
+        pooled_pred = np.concatenate([o["pred"] for o in outputs])
         pooled_preds[name] = pooled_pred
-        fold_metrics = [classification_metrics(y[te], o[0], classes) for (_, te), o in zip(folds, outputs)]
-        fit_s = float(np.mean([o[1] for o in outputs]))
-        predict_s = float(np.mean([o[2] for o in outputs]))
+        fold_metrics = [classification_metrics(y[te], o["pred"], classes) for (_, te), o in zip(folds, outputs)]
+        fit_s = float(np.mean([o["fit_s"] for o in outputs]))
+        predict_s = float(np.mean([o["predict_s"] for o in outputs]))
         n_test = float(np.mean([len(te) for _, te in folds]))
         per_image_extract = extract_seconds / len(y)
         entry = {
@@ -534,7 +535,7 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
                 # end-to-end inference: feature extraction of a test image plus the head's prediction
                 "images_per_second": n_test / (predict_s + per_image_extract * n_test),
                 # folds read from an earlier run's files rather than computed: their time is not in wall_seconds
-                "folds_from_cache": int(sum(o[3] for o in outputs)),
+                "folds_from_cache": int(sum(o["from_cache"] for o in outputs)),
                 "fold_cache_dir": None if run_cache is None else str(run_cache),
                 # this pipeline's share of the run: its own extraction and folds (steps shared with an
                 # earlier pipeline, such as the aligner, are counted once, for the first one)
@@ -543,8 +544,8 @@ def run_benchmark(dataset, pipelines=DEFAULT_PIPELINES, *, cv="auto", n_folds=10
         }
         if model_file is not None:
             entry["model_file"] = str(model_file)
-        if any(o[5] for o in outputs):
-            entry["vote_weights"] = [o[5].get("vote_weights", {}) for o in outputs]  # one per fold
+        if any(o["learned"] for o in outputs):
+            entry["vote_weights"] = [o["learned"].get("vote_weights", {}) for o in outputs]  # one per fold
         if found is not None:
             missed = [dataset.paths[i] if dataset.paths else f"image[{i}]" for i in np.flatnonzero(~found)]
             entry["faces_not_found"] = {"count": len(missed), "files": missed}
