@@ -1,7 +1,7 @@
 """Fusion: feature blocks standardised so each weighs the same, and a vote whose members see subject ids."""
 
 import warnings
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -227,11 +227,22 @@ class Vote(VotingClassifier):
         when ``groups`` are given), fits every member on the rest, sets the
         weights that maximise the class-balanced likelihood of the split's
         labels (:func:`mixture_weights`), then fits every member again on all
-        the faces. Each member is thus fitted twice.
+        the faces. Each member is thus fitted twice (``cv + 1`` times with
+        ``cv``).
     validation_fraction : float in (0, 1), default=0.1
-        Share of the faces (or subjects) held out with ``weights="fitted"``.
+        Share of the faces (or subjects) held out with ``weights="fitted"``
+        and ``cv=None``.
+    cv : int >= 2 or None, default=None
+        With ``weights="fitted"``: None holds out one split
+        (``validation_fraction``); an int ``k`` fits the weights on every
+        training face instead, each face's member probabilities coming from
+        members fitted on the other ``k - 1`` parts of a stratified
+        ``k``-fold split (whole subjects per part when ``groups`` are given).
+        Cross-fitting [1]_ gives the weights ``1 / validation_fraction``
+        times as many faces, at the price of fitting every member ``k + 1``
+        times: for small data sets and cheap members.
     random_state : int, RandomState or None, default=None
-        Draws the held-out split with ``weights="fitted"``.
+        Draws the held-out split, or the ``cv`` parts, with ``weights="fitted"``.
     n_jobs, flatten_transform, verbose
         As in :class:`~sklearn.ensemble.VotingClassifier`.
 
@@ -244,9 +255,15 @@ class Vote(VotingClassifier):
     weights_ : ndarray of shape (n_members,)
         With ``weights="fitted"``: the members' weights (not dropped ones),
         summing to 1; equal, with a warning, when the faces cannot spare a
-        split with every class.
+        split with every class (or have fewer subjects than ``cv``).
     n_validation_ : int
-        With ``weights="fitted"``: faces held out to fit the weights.
+        With ``weights="fitted"``: faces whose held-out probabilities fitted
+        the weights (every training face with ``cv``).
+
+    References
+    ----------
+    .. [1] D. H. Wolpert, "Stacked generalization", Neural Networks 5(2):241-259,
+       1992. :DOI:`10.1016/S0893-6080(05)80023-1`
 
     Examples
     --------
@@ -262,14 +279,16 @@ class Vote(VotingClassifier):
         **VotingClassifier._parameter_constraints,
         "weights": ["array-like", StrOptions({"fitted"}), None],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "cv": [Interval(Integral, 2, None, closed="left"), None],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimators, *, voting="soft", weights=None, validation_fraction=0.1, random_state=None,
-                 n_jobs=None, flatten_transform=True, verbose=False):
+    def __init__(self, estimators, *, voting="soft", weights=None, validation_fraction=0.1, cv=None,
+                 random_state=None, n_jobs=None, flatten_transform=True, verbose=False):
         super().__init__(estimators, voting=voting, weights=weights, n_jobs=n_jobs,
                          flatten_transform=flatten_transform, verbose=verbose)
         self.validation_fraction = validation_fraction
+        self.cv = cv
         self.random_state = random_state
 
     @property
@@ -280,7 +299,9 @@ class Vote(VotingClassifier):
 
     def _unused_params(self):
         """Parameters that change nothing in this configuration (left out of the benchmark's cache keys)."""
-        return () if isinstance(self.weights, str) else ("validation_fraction", "random_state")
+        if not isinstance(self.weights, str):
+            return ("validation_fraction", "cv", "random_state")
+        return ("cv",) if self.cv is None else ("validation_fraction",)
 
     def fit(self, X, y, groups=None, **fit_params):
         """Fit every member, each with ``groups`` when its fit takes them.
@@ -333,26 +354,48 @@ class Vote(VotingClassifier):
         return self
 
     def _fit_weights(self, members, X, y, groups):
-        from facefeat.deep._training import validation_split
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # its warning speaks of early stopping
-            train, val = validation_split(y, groups, self.validation_fraction, check_random_state(self.random_state))
-        if len(val) == 0:
+        """(weights, faces that fitted them, checkpoint files to delete after the final fit)."""
+        splits = self._weight_splits(y, groups)
+        if not splits:
             warnings.warn("too few faces per class (or subjects) to hold out a split with every class: the vote's "
                           "weights are equal", UserWarning, stacklevel=3)
             return np.full(len(members), 1.0 / len(members)), 0, []
-        held_out = [clone(est) for est in members]
-        files = [path for est in held_out for path in _own_checkpoints(est, "-heldout")]
-        held_out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(est, take(X, train), y[train], None if groups is None else groups[train])
-            for est in held_out)
-        X_val, n_classes = take(X, val), len(self.classes_)
-        probas = np.zeros((len(members), len(val), n_classes))
-        for m, est in enumerate(held_out):
-            # a member that saw fewer classes gives them probability 0
-            probas[m][:, np.asarray(est.classes_, dtype=int)] = est.predict_proba(X_val)
-        return mixture_weights(probas, y[val]), len(val), files
+        probas = np.zeros((len(members), len(y), len(self.classes_)))
+        files = []
+        for part, (train, val) in enumerate(splits):
+            held_out = [clone(est) for est in members]
+            suffix = "-heldout" if self.cv is None else f"-heldout{part}"
+            files += [path for est in held_out for path in _own_checkpoints(est, suffix)]
+            held_out = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_member)(est, take(X, train), y[train], None if groups is None else groups[train])
+                for est in held_out)
+            X_val = take(X, val)
+            for m, est in enumerate(held_out):
+                # a member that saw fewer classes gives them probability 0
+                probas[m][np.ix_(val, np.asarray(est.classes_, dtype=int))] = est.predict_proba(X_val)
+        val = np.concatenate([val for _, val in splits])
+        return mixture_weights(probas[:, val], y[val]), len(val), files
+
+    def _weight_splits(self, y, groups):
+        """(train, held-out) index pairs whose held-out parts fit the weights; empty when the faces cannot spare one."""
+        from facefeat.deep._training import validation_split
+
+        if self.cv is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # its warning speaks of early stopping
+                train, val = validation_split(y, groups, self.validation_fraction,
+                                              check_random_state(self.random_state))
+            return [(train, val)] if len(val) else []
+        from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+        units = len(y) if groups is None else len(np.unique(groups))
+        if units < self.cv or np.bincount(y).min() < 2:
+            return []
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        folds = (StratifiedKFold if groups is None else StratifiedGroupKFold)(self.cv, shuffle=True, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # fewer faces of a class than parts: some parts lack it
+            return list(folds.split(np.zeros(len(y)), y, groups))
 
 
 def _fit_member(est, X, y, groups):

@@ -5,6 +5,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import VotingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import GaussianNB
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -211,9 +212,42 @@ def test_fitted_weights_need_a_split_with_every_class():
     np.testing.assert_array_equal(vote.weights_, [0.5, 0.5])
 
 
+def test_cross_fitted_weights_distrust_a_member_that_memorises_its_faces():
+    # noisy labels: 1-NN is perfect on the faces it was fitted on, poor on others
+    X, y, subjects = _two_blobs(seed=1)
+    y = np.where(np.random.default_rng(1).random(len(y)) < 0.2, 1 - y, y)
+    vote = Vote([("lr", LogisticRegression()), ("1nn", KNeighborsClassifier(1))], weights="fitted", cv=4,
+                random_state=0).fit(X, y, groups=subjects)
+    assert vote.n_validation_ == len(y)  # every face held out once
+    assert vote.weights_[0] > 0.8
+    # weights fitted on the faces the members were fitted on would trust 1-NN instead
+    seen = np.stack([est.fit(X, y).predict_proba(X) for est in [LogisticRegression(), KNeighborsClassifier(1)]])
+    assert mixture_weights(seen, y)[0] < 0.1
+    # the same weights from held-out probabilities gathered by hand with the vote's parts
+    parts = vote._weight_splits(y, subjects)
+    assert sorted(np.concatenate([val for _, val in parts]).tolist()) == list(range(len(y)))
+    assert all(not set(subjects[train]) & set(subjects[val]) for train, val in parts)
+    probas = np.zeros((2, len(y), 2))
+    for train, val in parts:
+        for m, est in enumerate([LogisticRegression(), KNeighborsClassifier(1)]):
+            probas[m, val] = est.fit(X[train], y[train]).predict_proba(X[val])
+    np.testing.assert_allclose(vote.weights_, mixture_weights(probas, y))
+    np.testing.assert_array_equal(clone(vote).fit(X, y, groups=subjects).weights_, vote.weights_)
+
+
+def test_cross_fitted_weights_need_as_many_subjects_as_parts():
+    X, y, _ = _two_blobs(n=12)
+    with pytest.warns(UserWarning, match="weights are equal"):
+        vote = Vote([("lr", LogisticRegression()), ("guess", _Guess())], weights="fitted", cv=4).fit(
+            X, y, groups=np.arange(12) // 4)
+    np.testing.assert_array_equal(vote.weights_, [0.5, 0.5])
+    assert vote.n_validation_ == 0
+
+
 @pytest.mark.parametrize("params, match", [
     ({"weights": "fitted", "voting": "hard"}, "needs voting='soft'"),
     ({"weights": "fitted", "validation_fraction": 1.0}, "validation_fraction"),
+    ({"weights": "fitted", "cv": 1}, "'cv'"),
     ({"weights": "best"}, "weights"),
 ])
 def test_bad_vote_weights_are_refused(params, match):
@@ -232,12 +266,15 @@ def test_a_recipe_vote_takes_params(tmp_path):
 
 
 @parametrize_with_checks([Vote([("lr", LogisticRegression()), ("nb", GaussianNB())], weights="fitted",
+                               random_state=0),
+                          Vote([("lr", LogisticRegression()), ("nb", GaussianNB())], weights="fitted", cv=3,
                                random_state=0)])
 def test_a_vote_with_fitted_weights_passes_sklearn_checks(estimator, check):
     check(estimator)
 
 
-def test_a_cnn_in_a_vote_with_fitted_weights_keeps_its_two_fits_checkpoints_apart(tmp_path):
+@pytest.mark.parametrize("cv", [None, 2])
+def test_a_cnn_in_a_vote_with_fitted_weights_keeps_its_fits_checkpoints_apart(tmp_path, cv):
     from facefeat.deep.compact import CompactCNN
 
     rng = np.random.default_rng(0)
@@ -246,9 +283,9 @@ def test_a_cnn_in_a_vote_with_fitted_weights_keeps_its_two_fits_checkpoints_apar
     checkpoint = tmp_path / "cnn.ckpt"
     cnn = CompactCNN(size=32, width=4, hidden_units=8, max_epochs=2, validation_fraction=0.2, random_state=0,
                      progress=False, checkpoint=str(checkpoint))
-    vote = Vote([("cnn", cnn), ("guess", _Guess())], weights="fitted", random_state=0)
+    vote = Vote([("cnn", cnn), ("guess", _Guess())], weights="fitted", cv=cv, random_state=0)
     first = vote.fit(faces, y, groups=subjects)
-    # the second fit's file remains (a benchmark deletes it with its fold); the held-out fit's is gone
+    # the last fit's file remains (a benchmark deletes it with its fold); the held-out fits' are gone
     assert [p.name for p in tmp_path.iterdir()] == ["cnn.ckpt"]
     weights, proba = first.weights_.copy(), first.predict_proba(faces)
     again = clone(vote).fit(faces, y, groups=subjects)  # resumes the finished second fit from its file

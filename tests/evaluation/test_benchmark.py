@@ -145,9 +145,11 @@ def test_a_votes_split_is_in_the_cache_key_only_when_the_vote_fits_weights():
     def key(**params):
         return _params_key(Pipeline([("clf", Vote([("lr", LogisticRegression())], **params))]))
 
-    assert key() == key(random_state=3, validation_fraction=0.2)  # unused: keys of older votes stay
+    assert key() == key(random_state=3, validation_fraction=0.2, cv=5)  # unused: keys of older votes stay
     assert key(weights="fitted") != key()
     assert key(weights="fitted", random_state=3) != key(weights="fitted", random_state=4)
+    assert key(weights="fitted", cv=5) != key(weights="fitted")
+    assert key(weights="fitted", cv=5, validation_fraction=0.2) == key(weights="fitted", cv=5)
 
 
 def test_a_vote_with_fitted_weights_reports_them_per_fold_and_keeps_them_in_the_cache(small, tmp_path):
