@@ -18,6 +18,7 @@ _PREDICT_BATCH = 256
 TRAINING_CONSTRAINTS = {
     "max_epochs": [Interval(Integral, 1, None, closed="left")],
     "patience": [Interval(Integral, 1, None, closed="left")],
+    "start_from_epoch": [Interval(Integral, 0, None, closed="left")],
     "batch_size": [Interval(Integral, 1, None, closed="left")],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
@@ -178,7 +179,8 @@ class FaceCNNClassifier(PredictMixin, ClassifierMixin, BaseEstimator):
         return TrainingSettings(
             max_epochs=self.max_epochs, batch_size=self.batch_size, lr=self.lr, weight_decay=self.weight_decay,
             warmup_epochs=self.warmup_epochs, label_smoothing=self.label_smoothing, class_weight=class_weight,
-            validation_fraction=self.validation_fraction, patience=self.patience, monitor=self.monitor,
+            validation_fraction=self.validation_fraction, patience=self.patience,
+            start_from_epoch=self.start_from_epoch, monitor=self.monitor,
             augment=Augmentation() if self.augment else None, channels_last=True,
             bf16=self._auto_bf16() if self.bf16 == "auto" else bool(self.bf16), mixup_alpha=self.mixup_alpha,
             cutmix_alpha=self.cutmix_alpha)

@@ -116,6 +116,12 @@ class TrainingSettings:
         runs and the last one is kept).
     patience : int, default=10
         Epochs without a better validation score before training stops.
+    start_from_epoch : int, default=0
+        Epochs that do not count towards ``patience`` (the best epoch is
+        still kept among them): under a cosine schedule the validation score
+        can stall while the learning rate is high and rise as it falls, so a
+        long schedule stopped early never reaches its low rates (as Keras'
+        ``EarlyStopping(start_from_epoch=...)``).
     monitor : {"f1_macro", "accuracy", "loss"}, default="f1_macro"
         The validation score that picks the best epoch (ties: lower loss).
     augment : Augmentation or None, default=Augmentation()
@@ -149,6 +155,7 @@ class TrainingSettings:
     class_weight: object = "balanced"
     validation_fraction: float = 0.1
     patience: int = 10
+    start_from_epoch: int = 0
     monitor: str = "f1_macro"
     augment: Augmentation = field(default_factory=Augmentation)
     channels_last: bool = True
@@ -478,8 +485,9 @@ def _fingerprint(images, y, groups, train, val, settings, model, seed):
     h.update(np.asarray(y, np.int64).tobytes())
     h.update(repr(None if groups is None else np.asarray(groups).tolist()).encode())
     h.update(train.astype(np.int64).tobytes() + b"|" + val.astype(np.int64).tobytes())
-    # max_epochs and patience may grow between runs (a fit continued for longer)
-    h.update(repr({k: v for k, v in asdict(settings).items() if k not in ("max_epochs", "patience")}).encode())
+    # when to stop may change between runs (a fit continued for longer)
+    h.update(repr({k: v for k, v in asdict(settings).items()
+                   if k not in ("max_epochs", "patience", "start_from_epoch")}).encode())
     h.update(repr([(k, tuple(v.shape)) for k, v in model.state_dict().items()]).encode())
     h.update(str(seed).encode())
     return h.hexdigest()
@@ -701,7 +709,7 @@ class _Loop:
                 if key > self.best["score"] or (key == self.best["score"] and val_loss < self.best["loss"]):
                     self.best.update(epoch=self.epoch, score=key, loss=val_loss, stale=0,
                                      state=_cpu_state(self.model))
-                else:
+                elif self.epoch > settings.start_from_epoch:
                     self.best["stale"] += 1
             else:
                 self.best.update(epoch=self.epoch, score=math.nan)

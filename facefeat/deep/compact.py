@@ -94,6 +94,10 @@ class CompactCNN(FaceCNNClassifier):
     max_epochs : int, default=60
     patience : int, default=10
         Epochs without a better validation score before training stops.
+    start_from_epoch : int, default=0
+        Epochs that do not count towards ``patience``, so that a long cosine
+        schedule reaches its low learning rates (see
+        :class:`~facefeat.deep._training.TrainingSettings`).
     batch_size : int, default=64
     lr : float, default=2e-3
         Peak AdamW learning rate.
@@ -203,10 +207,10 @@ class CompactCNN(FaceCNNClassifier):
         **TRAINING_CONSTRAINTS,
     }
 
-    def __init__(self, size=48, width=32, hidden_units=256, dropout=0.3, max_epochs=60, patience=10, batch_size=64,
-                 lr=2e-3, weight_decay=1e-2, warmup_epochs=2.0, label_smoothing=0.1, class_weight=None,
-                 validation_fraction=0.1, monitor="f1_macro", augment=True, mixup_alpha=0.0, cutmix_alpha=0.0,
-                 flip_tta=True, crop_tta=0.0, bf16="auto", checkpoint=None, random_state=None, device="cpu",
+    def __init__(self, size=48, width=32, hidden_units=256, dropout=0.3, max_epochs=60, patience=10,
+                 start_from_epoch=0, batch_size=64, lr=2e-3, weight_decay=1e-2, warmup_epochs=2.0,
+                 label_smoothing=0.1, class_weight=None, validation_fraction=0.1, monitor="f1_macro", augment=True,
+                 mixup_alpha=0.0, cutmix_alpha=0.0, flip_tta=True, crop_tta=0.0, bf16="auto", checkpoint=None, random_state=None, device="cpu",
                  n_threads=None, progress=False):
         self.size = size
         self.width = width
@@ -214,6 +218,7 @@ class CompactCNN(FaceCNNClassifier):
         self.dropout = dropout
         self.max_epochs = max_epochs
         self.patience = patience
+        self.start_from_epoch = start_from_epoch
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay

@@ -113,7 +113,7 @@ class FineTunedCNN(FaceCNNClassifier):
     lr_decay : float, default=0.8
         Learning-rate factor from one stage to the one before it; the head
         learns at ``lr``.
-    max_epochs, patience, batch_size, lr, weight_decay, warmup_epochs, label_smoothing
+    max_epochs, patience, start_from_epoch, batch_size, lr, weight_decay, warmup_epochs, label_smoothing
         The schedule and loss, as :class:`~facefeat.deep._training.TrainingSettings`
         takes them.
     class_weight, validation_fraction, monitor, augment, mixup_alpha, cutmix_alpha, flip_tta, crop_tta, checkpoint
@@ -182,7 +182,7 @@ class FineTunedCNN(FaceCNNClassifier):
 
     def __init__(self, backbone="mobilenet_v2", weights="imagenet", layer="penultimate", pool_grid=1, head="linear",
                  hidden_units=256, dropout=0.2, input_size=96, lr_decay=0.8, max_epochs=30, patience=8,
-                 batch_size=64, lr=1e-3, weight_decay=1e-4, warmup_epochs=1.0, label_smoothing=0.1,
+                 start_from_epoch=0, batch_size=64, lr=1e-3, weight_decay=1e-4, warmup_epochs=1.0, label_smoothing=0.1,
                  class_weight=None, validation_fraction=0.1, monitor="f1_macro", augment=True,
                  mixup_alpha=0.0, cutmix_alpha=0.0, flip_tta=True, crop_tta=0.0, bf16="auto", checkpoint=None,
                  random_state=None, device="cpu", n_threads=None, progress=False):
@@ -197,6 +197,7 @@ class FineTunedCNN(FaceCNNClassifier):
         self.lr_decay = lr_decay
         self.max_epochs = max_epochs
         self.patience = patience
+        self.start_from_epoch = start_from_epoch
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay

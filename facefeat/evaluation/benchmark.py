@@ -184,7 +184,7 @@ def _atomic_dump(obj, path):
 # parameters that change how a run looks, not what it computes
 _NOT_IN_KEY = ("progress", "verbose", "n_jobs", "memory", "n_threads")
 # parameters added after folds were cached: left out at their "off" value, so those folds still count
-_KEY_SINCE = {"crop_tta": 0.0, "mixup_alpha": 0.0, "cutmix_alpha": 0.0}
+_KEY_SINCE = {"crop_tta": 0.0, "mixup_alpha": 0.0, "cutmix_alpha": 0.0, "start_from_epoch": 0}
 
 
 def _params_key(est):

@@ -135,6 +135,19 @@ def test_cutmix_pastes_one_box_whose_area_is_the_partners_share():
         mix_batch(x, torch.Generator())
 
 
+@pytest.mark.parametrize("start_from_epoch, epochs_run", [(0, 3), (5, 7)])
+def test_early_stopping_counts_stale_epochs_only_after_start_from_epoch(data, faces, one_thread, monkeypatch,
+                                                                       start_from_epoch, epochs_run):
+    from facefeat.deep import _training
+
+    # a validation score that never improves after the first epoch
+    monkeypatch.setattr(_training._Loop, "_evaluate", lambda self: (1.0, 0.5))
+    y = np.unique(data[1], return_inverse=True)[1]
+    _, result = train_classifier(_net(), faces, y, 7, groups=data[2], random_state=0,
+                                 settings=_settings(max_epochs=10, patience=2, start_from_epoch=start_from_epoch))
+    assert len(result.history["train_loss"]) == epochs_run and result.best_epoch == 1
+
+
 def test_same_random_state_same_weights(data, faces, one_thread):
     y = np.unique(data[1], return_inverse=True)[1]
     settings = _settings(max_epochs=3)
@@ -278,7 +291,7 @@ def test_compact_cnn_class_weight_dict_and_rgb(data):
 
 
 @pytest.mark.parametrize("param, value", [("size", 8), ("monitor", "auc"), ("bf16", "yes"), ("max_epochs", 0),
-                                          ("mixup_alpha", -1.0), ("crop_tta", 1.0)])
+                                          ("mixup_alpha", -1.0), ("crop_tta", 1.0), ("start_from_epoch", -1)])
 def test_compact_cnn_refuses_bad_parameters(data, param, value):
     with pytest.raises(InvalidParameterError, match=f"'{param}' parameter"):
         CompactCNN(**{**TINY, param: value}).fit(data[0][:14], data[1][:14])

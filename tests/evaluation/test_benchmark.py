@@ -131,10 +131,11 @@ def test_results_say_which_folds_came_from_the_cache(small, tmp_path):
 def test_a_parameter_added_later_keeps_older_cache_keys_at_its_off_value(monkeypatch):
     clf = CompactCNN(random_state=0)
     key = _params_key(clf)
-    before_crop_tta = {k: v for k, v in clf.get_params().items() if k != "crop_tta"}
-    monkeypatch.setattr(clf, "get_params", lambda deep=True: before_crop_tta)
+    before = {k: v for k, v in clf.get_params().items() if k not in ("crop_tta", "start_from_epoch")}
+    monkeypatch.setattr(clf, "get_params", lambda deep=True: before)
     assert _params_key(clf) == key
     assert _params_key(CompactCNN(random_state=0, crop_tta=0.9)) != key
+    assert _params_key(CompactCNN(random_state=0, start_from_epoch=20)) != key
 
 
 def test_a_votes_split_is_in_the_cache_key_only_when_the_vote_fits_weights():
