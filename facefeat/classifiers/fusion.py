@@ -7,6 +7,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.ensemble import VotingClassifier
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -14,7 +15,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from facefeat._steps import checkpoint_params, groups_fit_params, take
+from facefeat._steps import checkpoint_params, groups_fit_params, stateless_prefix, take
 
 __all__ = ["BlockScaler", "Vote", "feature_blocks", "mixture_weights"]
 
@@ -340,11 +341,18 @@ class Vote(VotingClassifier):
         self.classes_ = self.le_.classes_
         y_enc = self.le_.transform(y)
         groups = None if groups is None else np.asarray(groups)
-        held_out_files = []
-        if fitted_weights:
-            self.weights_, self.n_validation_, held_out_files = self._fit_weights(members, X, y_enc, groups)
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(clone(est), X, y_enc, groups) for est in members)
+        if not fitted_weights:
+            self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_member)(clone(est), X, y_enc, groups) for est in members)
+            held_out_files = []
+        else:
+            # every fit of a member reuses the output of its leading steps that learn nothing (feature extraction)
+            split = Parallel(n_jobs=self.n_jobs)(delayed(_split_stateless)(est, X) for est in members)
+            self.weights_, self.n_validation_, held_out_files = self._fit_weights(
+                [(rest, features) for _, features, rest in split], y_enc, groups)
+            rests = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_member)(rest, features, y_enc, groups) for _, features, rest in split)
+            self.estimators_ = [_joined(est, head, rest) for est, (head, _, _), rest in zip(members, split, rests)]
         # kept until now so that a fit killed in the second round skips the first
         for path in held_out_files:
             path.unlink(missing_ok=True)
@@ -353,8 +361,11 @@ class Vote(VotingClassifier):
                                           for name, est in self.estimators})
         return self
 
-    def _fit_weights(self, members, X, y, groups):
-        """(weights, faces that fitted them, checkpoint files to delete after the final fit)."""
+    def _fit_weights(self, members, y, groups):
+        """(weights, faces that fitted them, checkpoint files to delete after the final fit).
+
+        ``members`` holds (unfitted estimator, its input) pairs.
+        """
         splits = self._weight_splits(y, groups)
         if not splits:
             warnings.warn("too few faces per class (or subjects) to hold out a split with every class: the vote's "
@@ -363,16 +374,15 @@ class Vote(VotingClassifier):
         probas = np.zeros((len(members), len(y), len(self.classes_)))
         files = []
         for part, (train, val) in enumerate(splits):
-            held_out = [clone(est) for est in members]
+            held_out = [clone(est) for est, _ in members]
             suffix = "-heldout" if self.cv is None else f"-heldout{part}"
             files += [path for est in held_out for path in _own_checkpoints(est, suffix)]
             held_out = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fit_member)(est, take(X, train), y[train], None if groups is None else groups[train])
-                for est in held_out)
-            X_val = take(X, val)
-            for m, est in enumerate(held_out):
+                for est, (_, X) in zip(held_out, members))
+            for m, (est, (_, X)) in enumerate(zip(held_out, members)):
                 # a member that saw fewer classes gives them probability 0
-                probas[m][np.ix_(val, np.asarray(est.classes_, dtype=int))] = est.predict_proba(X_val)
+                probas[m][np.ix_(val, np.asarray(est.classes_, dtype=int))] = est.predict_proba(take(X, val))
         val = np.concatenate([val for _, val in splits])
         return mixture_weights(probas[:, val], y[val]), len(val), files
 
@@ -400,6 +410,24 @@ class Vote(VotingClassifier):
 
 def _fit_member(est, X, y, groups):
     return est.fit(X, y, **groups_fit_params(est, groups))
+
+
+def _split_stateless(est, X):
+    """(``est``'s leading steps that learn nothing, fitted or None; their output on ``X``; the rest, unfitted)."""
+    k = stateless_prefix(est) if isinstance(est, Pipeline) else 0
+    if k == 0:
+        return None, X, clone(est)
+    head = clone(est[:k])
+    return head, head.fit_transform(X), clone(est[k:])
+
+
+def _joined(est, head, rest):
+    """``est`` fitted: its fitted leading steps ``head`` (or None) followed by the fitted ``rest``."""
+    if head is None:
+        return rest
+    joined = clone(est)
+    joined.steps = [*head.steps, *rest.steps]
+    return joined
 
 
 def _own_checkpoints(est, suffix):

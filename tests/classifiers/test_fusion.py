@@ -235,6 +235,29 @@ def test_cross_fitted_weights_distrust_a_member_that_memorises_its_faces():
     np.testing.assert_array_equal(clone(vote).fit(X, y, groups=subjects).weights_, vote.weights_)
 
 
+_TRANSFORMED = []
+
+
+def _counted(X):
+    _TRANSFORMED.append(len(X))
+    return X
+
+
+def test_fitted_weights_extract_each_members_features_once():
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y, subjects = _two_blobs()
+    member = Pipeline([("features", FunctionTransformer(_counted)), ("scale", StandardScaler()),
+                       ("lr", LogisticRegression())])
+    _TRANSFORMED.clear()
+    vote = Vote([("a", member), ("guess", _Guess())], weights="fitted", cv=4, random_state=0).fit(
+        X, y, groups=subjects)
+    assert _TRANSFORMED == [80]  # not once per part and again for the final fit
+    fitted = vote.named_estimators_["a"]
+    assert isinstance(fitted, Pipeline) and [name for name, _ in fitted.steps] == ["features", "scale", "lr"]
+    np.testing.assert_allclose(fitted.predict_proba(X), clone(member).fit(X, y).predict_proba(X))
+
+
 def test_cross_fitted_weights_need_as_many_subjects_as_parts():
     X, y, _ = _two_blobs(n=12)
     with pytest.warns(UserWarning, match="weights are equal"):
