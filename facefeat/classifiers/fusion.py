@@ -378,11 +378,11 @@ class Vote(VotingClassifier):
             suffix = "-heldout" if self.cv is None else f"-heldout{part}"
             files += [path for est in held_out for path in _own_checkpoints(est, suffix)]
             held_out = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_member)(est, take(X, train), y[train], None if groups is None else groups[train])
-                for est, (_, X) in zip(held_out, members))
-            for m, (est, (_, X)) in enumerate(zip(held_out, members)):
+                delayed(_fit_member)(est, take(inputs, train), y[train], None if groups is None else groups[train])
+                for est, (_, inputs) in zip(held_out, members))
+            for m, (est, (_, inputs)) in enumerate(zip(held_out, members)):
                 # a member that saw fewer classes gives them probability 0
-                probas[m][np.ix_(val, np.asarray(est.classes_, dtype=int))] = est.predict_proba(take(X, val))
+                probas[m][np.ix_(val, np.asarray(est.classes_, dtype=int))] = est.predict_proba(take(inputs, val))
         val = np.concatenate([val for _, val in splits])
         return mixture_weights(probas[:, val], y[val]), len(val), files
 
@@ -399,7 +399,7 @@ class Vote(VotingClassifier):
         from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
         units = len(y) if groups is None else len(np.unique(groups))
-        if units < self.cv or np.bincount(y).min() < 2:
+        if units < self.cv:
             return []
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         folds = (StratifiedKFold if groups is None else StratifiedGroupKFold)(self.cv, shuffle=True, random_state=seed)
