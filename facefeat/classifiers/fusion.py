@@ -368,8 +368,8 @@ class Vote(VotingClassifier):
         """
         splits = self._weight_splits(y, groups)
         if not splits:
-            warnings.warn("too few faces per class (or subjects) to hold out a split with every class: the vote's "
-                          "weights are equal", UserWarning, stacklevel=3)
+            warnings.warn("too few faces per class (or subjects) to hold out a split with every class, or fewer "
+                          "subjects than cv parts: the vote's weights are equal", UserWarning, stacklevel=3)
             return np.full(len(members), 1.0 / len(members)), 0, []
         probas = np.zeros((len(members), len(y), len(self.classes_)))
         files = []

@@ -210,8 +210,8 @@ class CompactCNN(FaceCNNClassifier):
     def __init__(self, size=48, width=32, hidden_units=256, dropout=0.3, max_epochs=60, patience=10,
                  start_from_epoch=0, batch_size=64, lr=2e-3, weight_decay=1e-2, warmup_epochs=2.0,
                  label_smoothing=0.1, class_weight=None, validation_fraction=0.1, monitor="f1_macro", augment=True,
-                 mixup_alpha=0.0, cutmix_alpha=0.0, flip_tta=True, crop_tta=0.0, bf16="auto", checkpoint=None, random_state=None, device="cpu",
-                 n_threads=None, progress=False):
+                 mixup_alpha=0.0, cutmix_alpha=0.0, flip_tta=True, crop_tta=0.0, bf16="auto", checkpoint=None,
+                 random_state=None, device="cpu", n_threads=None, progress=False):
         self.size = size
         self.width = width
         self.hidden_units = hidden_units
