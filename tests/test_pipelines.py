@@ -1,4 +1,5 @@
 import pickle
+from pathlib import Path
 
 import pytest
 from sklearn.base import clone
@@ -131,3 +132,22 @@ def test_a_vote_member_is_trained_as_its_own_recipe(vote, member, recipe):
     alone = make_pipeline(recipe).named_steps["clf"]
     assert type(est) is type(alone) and est.crop_tta == 0
     assert est.get_params() == alone.set_params(crop_tta=0.0).get_params()
+
+
+# measured variants of a recipe (benchmarks/variants): the recipe they vary and the parameters they change
+VARIANTS_DIR = Path(__file__).resolve().parents[1] / "benchmarks" / "variants"
+VARIANTS = {"mobilenetv2-finetune-35-epochs": ("mobilenetv2-finetune", {"max_epochs": 35, "patience": 35})}
+
+
+def test_every_variant_is_listed():
+    assert {p.stem for p in VARIANTS_DIR.glob("*.toml")} == set(VARIANTS)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_a_variant_changes_only_what_it_measures(variant):
+    recipe, changed = VARIANTS[variant]
+    varied, base = make_pipeline(str(VARIANTS_DIR / f"{variant}.toml")), make_pipeline(recipe)
+    assert [name for name, _ in varied.steps] == [name for name, _ in base.steps]
+    for (name, est), (_, alone) in zip(varied.steps, base.steps):
+        expected = alone.set_params(**changed) if name == "clf" else alone
+        assert type(est) is type(expected) and est.get_params() == expected.get_params()

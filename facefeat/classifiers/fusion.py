@@ -326,8 +326,8 @@ class Vote(VotingClassifier):
         if groups is None and not fitted_weights:
             return super().fit(X, y, **fit_params)
         if fit_params:
-            raise ValueError(f"Vote.fit takes {', '.join(fit_params)} only without groups and without fitted "
-                             "weights, not both")
+            raise ValueError(f"Vote.fit passes {', '.join(fit_params)} to its members only when it has neither "
+                             "groups nor fitted weights")
         self._validate_params()
         if fitted_weights and self.voting != "soft":
             raise ValueError("weights='fitted' weighs probabilities: it needs voting='soft'")

@@ -123,7 +123,7 @@ def test_vote_hands_groups_to_the_members_that_take_them():
 
 def test_vote_refuses_groups_with_sample_weight():
     X, y = np.arange(8.0).reshape(-1, 1), np.repeat([0, 1], 4)
-    with pytest.raises(ValueError, match="not both"):
+    with pytest.raises(ValueError, match="neither groups nor fitted weights"):
         Vote([("lr", LogisticRegression())]).fit(X, y, groups=np.arange(8), sample_weight=np.ones(8))
 
 
