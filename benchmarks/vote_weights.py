@@ -31,10 +31,10 @@ def _held_out_split(y_train, groups_train, cnns):
 
     from facefeat.deep._training import validation_split
 
+    _, y_enc = np.unique(y_train, return_inverse=True)  # the labels as the CNNs encoded them
     splits = []
     for name, pipe in cnns.items():
         clf = pipe[-1]
-        _, y_enc = np.unique(y_train, return_inverse=True)
         _, val = validation_split(y_enc, groups_train, clf.validation_fraction, check_random_state(clf.random_state))
         if len(val) != clf.n_validation_:
             sys.exit(f"{name} held out {clf.n_validation_} faces, but its split of this data set has {len(val)}: "
@@ -101,7 +101,8 @@ def main(argv=None):
     for name, member in others:
         held = clone(member).fit(take(aligned, rest), y[rest])
         final = clone(member).fit(take(aligned, train), y[train])
-        _check_classes(name, final.classes_, classes)
+        for fitted in (held, final):  # held-out probabilities need every class in the rest, too
+            _check_classes(name, fitted.classes_, classes)
         probas[name] = (held.predict_proba(take(aligned, val)), final.predict_proba(take(aligned, test)))
         print(f"{name}: fitted twice", flush=True)
 
